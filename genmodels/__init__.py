@@ -1,0 +1,1 @@
+"""Generative Models Explorer: models, math, training and evaluation (no UI imports)."""

@@ -1,0 +1,81 @@
+"""Speed figures as JSON: `python -m genmodels.bench text` (add --device cuda to pick a device)."""
+import argparse
+import json
+import os
+import platform
+import statistics
+
+import torch
+
+from genmodels.runtime import DEVICE_ENV, make_generator, timer
+from genmodels.text.pretrained import load_text_model
+from genmodels.text.sampling import generate_tokens, next_token_logits
+from genmodels.text.tokenizer import encode
+
+BENCH_TEXT = ("KING.\nBring me the map, and let the council wait.\n\nQUEEN.\nMy lord, the riders came at dawn "
+              "with word from the north, and every word was cold.\n")
+
+
+def median_ms(fn, device, repeats: int, warmup: int = 3) -> float:
+    """Median wall time of fn() in milliseconds, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        with timer(device) as elapsed:
+            fn()
+        times.append(elapsed.milliseconds)
+    return statistics.median(times)
+
+
+def bench_text(prompt_tokens: int = 200, new_tokens: int = 256, repeats: int = 30) -> dict:
+    """Latency of one next-token step on a 200-token prompt, and generation speed at batch 1."""
+    tm = load_text_model()
+    model, device = tm.model, tm.model.lm_head.weight.device
+    ids = [tm.start_id] + (encode(tm.tokenizer, BENCH_TEXT) * 20)[:prompt_tokens - 1]  # (prompt_tokens,)
+    with torch.inference_mode():
+        next_token_ms = median_ms(lambda: next_token_logits(model, ids), device, repeats)
+
+    def generate():
+        for _ in generate_tokens(model, ids, new_tokens, temperature=0.8, top_p=0.95,
+                                 generator=make_generator(0, device)):
+            pass
+
+    generate_ms = median_ms(generate, device, repeats=3, warmup=1)
+    return {
+        "family": "text", "device": str(device), "device_name": device_name(device), "threads": torch.get_num_threads(),
+        "params": model.num_params(), "context": model.config.block_size,
+        "prompt_tokens": prompt_tokens, "prompt_tokens_read": min(prompt_tokens, model.config.block_size),
+        "next_token_step_ms": round(next_token_ms, 2),
+        "generation_tokens": new_tokens, "generation_tokens_per_second": round(new_tokens / generate_ms * 1000, 1),
+        "generation_ms_per_token": round(generate_ms / new_tokens, 2),
+    }
+
+
+def device_name(device: torch.device) -> str:
+    """A human name for the device (GPU model, or the CPU's)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+        return f"{names[0]} x {os.cpu_count()}" if names else platform.machine()
+    except OSError:
+        return platform.processor() or platform.machine()
+
+
+BENCHES = {"text": bench_text}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("family", choices=sorted(BENCHES))
+    parser.add_argument("--device", help=f"cpu, cuda, mps (default: ${DEVICE_ENV} or the best available)")
+    args = parser.parse_args()
+    if args.device:
+        os.environ[DEVICE_ENV] = args.device
+    print(json.dumps(BENCHES[args.family]()))
+
+
+if __name__ == "__main__":
+    main()

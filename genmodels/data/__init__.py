@@ -1,0 +1,1 @@
+"""Dataset acquisition and loading; training needs these, the app never does."""

@@ -1,0 +1,1 @@
+"""The autoregressive text family: tokenizer, GPT, sampling rules, training and evaluation."""

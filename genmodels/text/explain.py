@@ -1,0 +1,130 @@
+"""JSON-friendly views of what the text model does: prompts, sampling steps, continuations and scores.
+
+Both the UI and the public API read these; they hold no UI code and no new math, only the
+bookkeeping that turns tensors into tokens, probabilities and bits a person can read.
+"""
+from dataclasses import dataclass, field
+
+import torch
+
+from genmodels.runtime import make_generator, timer
+from genmodels.text.pretrained import TextModel
+from genmodels.text.sampling import (TokenStep, adjust_logits, apply_temperature, apply_top_k, entropy_bits,
+                                     generate_tokens, next_token_logits, token_surprisals)
+from genmodels.text.tokenizer import decode, encode, token_texts
+
+
+@dataclass
+class Prompt:
+    """A prompt as the model sees it: the start token, then the (left-truncated) text tokens."""
+    ids: list[int]  # what the model reads, start token first when it fits
+    dropped_tokens: int  # tokens cut from the left to fit the context
+    text_tokens: int  # tokens in the full text
+
+
+def prompt_from_ids(tm: TextModel, ids: list[int]) -> Prompt:
+    """Start token plus text ids; keep the last `block_size` of them if there are too many."""
+    block = tm.model.config.block_size
+    return Prompt(ids[-block:], max(0, len(ids) - block), len(ids) - 1)
+
+
+def prepare_prompt(tm: TextModel, text: str) -> Prompt:
+    """Encode `text` after the start token, left-truncated to the context."""
+    return prompt_from_ids(tm, [tm.start_id] + encode(tm.tokenizer, text))
+
+
+def candidate_rows(tm: TextModel, raw_probs: torch.Tensor, probs: torch.Tensor, kept: torch.Tensor,
+                   sampled: int | None, top_n: int) -> list[dict]:
+    """The `top_n` most likely tokens under the model (V,) tensors, plus the sampled one, most likely first."""
+    order = raw_probs.argsort(descending=True)[:top_n].tolist()
+    if sampled is not None and sampled not in order:
+        order.append(sampled)
+    texts = token_texts(tm.tokenizer, order)
+    return [{"id": i, "token": t, "model_prob": raw_probs[i].item(), "adjusted_prob": probs[i].item(),
+             "kept": bool(kept[i]), "sampled": i == sampled} for i, t in zip(order, texts)]
+
+
+def nucleus_view(logits: torch.Tensor, temperature: float, top_k: int, top_p: float, top_n: int) -> dict:
+    """What top-p sees: the distribution after temperature and top-k, sorted, with its running total."""
+    probs = apply_top_k(apply_temperature(logits.float(), temperature), top_k).softmax(-1)  # (V,)
+    sorted_probs, order = probs.sort(descending=True)
+    cumulative = sorted_probs.cumsum(-1)
+    crossing = int((cumulative < top_p).sum().clamp(max=len(probs) - 1))  # first rank whose total reaches p
+    return {"ids": order[:top_n].tolist(), "probs": sorted_probs[:top_n].tolist(),
+            "cumulative": cumulative[:top_n].tolist(), "top_p": top_p, "crossing_rank": crossing}
+
+
+@dataclass
+class StepView:
+    """One sampling step, ready to show: candidates, entropy and the drawn token."""
+    token_id: int
+    token: str
+    model_prob: float
+    adjusted_prob: float
+    entropy_bits: float
+    model_entropy_bits: float
+    candidates_left: int
+    candidates: list[dict] = field(default_factory=list)
+
+
+def view_step(tm: TextModel, step: TokenStep, row: int = 0, top_n: int = 20) -> StepView:
+    """Summarize row `row` of a TokenStep."""
+    token_id = int(step.token[row])
+    return StepView(
+        token_id=token_id,
+        token=token_texts(tm.tokenizer, [token_id])[0],
+        model_prob=step.raw_probs[row, token_id].item(),
+        adjusted_prob=step.probs[row, token_id].item(),
+        entropy_bits=step.entropy_bits[row].item(),
+        model_entropy_bits=step.raw_entropy_bits[row].item(),
+        candidates_left=int(step.candidates[row]),
+        candidates=candidate_rows(tm, step.raw_probs[row], step.probs[row], step.kept[row], token_id, top_n),
+    )
+
+
+def view_settings(tm: TextModel, logits: torch.Tensor, temperature: float, top_k: int, top_p: float,
+                  sampled: int | None, top_n: int = 20) -> dict:
+    """Re-apply the sampling rules to stored logits (V,) without running the model again."""
+    adjusted = adjust_logits(logits.float(), temperature, top_k, top_p)
+    probs, raw = adjusted.softmax(-1), logits.float().softmax(-1)
+    kept = torch.isfinite(adjusted)
+    return {"candidates": candidate_rows(tm, raw, probs, kept, sampled, top_n),
+            "entropy_bits": entropy_bits(probs).item(), "model_entropy_bits": entropy_bits(raw).item(),
+            "candidates_left": int(kept.sum()), "nucleus": nucleus_view(logits, temperature, top_k, top_p, top_n)}
+
+
+def next_token_logits_for(tm: TextModel, prompt: Prompt) -> torch.Tensor:
+    """The model's next-token logits (V,) on the CPU."""
+    return next_token_logits(tm.model, prompt.ids).float().cpu()
+
+
+def stream_generation(tm: TextModel, prompt: Prompt, max_new_tokens: int, temperature: float, top_k: int,
+                      top_p: float, seed: int, batch_size: int = 1, top_n: int = 12):
+    """Yield (row views per sequence) after each new token; rows are StepViews of each of `batch_size` samples."""
+    generator = make_generator(seed, tm.model.lm_head.weight.device)
+    for step in generate_tokens(tm.model, prompt.ids, max_new_tokens, temperature, top_k, top_p, generator, batch_size):
+        yield [view_step(tm, step, row, top_n) for row in range(batch_size)]
+
+
+def generate(tm: TextModel, prompt: Prompt, max_new_tokens: int, temperature: float, top_k: int, top_p: float,
+             seed: int, batch_size: int = 1, top_n: int = 12) -> tuple[list[list[StepView]], float]:
+    """All steps of `batch_size` samples ([sample][step]) and the wall time in seconds."""
+    with timer(tm.model.lm_head.weight.device) as elapsed:
+        steps = list(stream_generation(tm, prompt, max_new_tokens, temperature, top_k, top_p, seed, batch_size, top_n))
+    per_sample = [[rows[b] for rows in steps] for b in range(batch_size)]
+    return per_sample, elapsed.seconds
+
+
+def continuation_text(tm: TextModel, views: list[StepView]) -> str:
+    """Decode a sample's tokens together (so multi-byte characters split across tokens join up)."""
+    return decode(tm.tokenizer, [v.token_id for v in views])
+
+
+def score(tm: TextModel, text: str) -> dict:
+    """Per-token surprisal -log2 P(token | text before it), and bits per character of the whole text."""
+    ids = encode(tm.tokenizer, text)
+    bits = token_surprisals(tm.model, ids, tm.start_id).tolist() if ids else []
+    total = sum(bits)
+    return {"tokens": token_texts(tm.tokenizer, ids), "ids": ids, "surprisal_bits": bits,
+            "total_bits": total, "characters": len(text), "bits_per_char": total / len(text) if text else 0.0,
+            "bits_per_token": total / len(ids) if ids else 0.0}

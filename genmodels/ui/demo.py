@@ -1,0 +1,40 @@
+"""Assemble the app: one tab per model family that exists, plus About."""
+import gradio as gr
+
+from genmodels.ui.about_tab import build_about_tab
+from genmodels.ui.text_api import register_api
+from genmodels.ui.text_tab import build_text_tab
+
+TITLE = "Generative Models Explorer"
+CSS = """
+.gm-cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 12px; }
+.gm-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px;
+           background: var(--background-fill-secondary); min-width: 0; }
+.gm-card pre { white-space: pre-wrap; word-break: break-word; font-size: 0.95em; margin: 6px 0 0 0; }
+.gm-card-head { font-size: 0.85em; color: var(--body-text-color-subdued); }
+.gm-note { font-style: italic; }
+/* Token chips flow like text: flex drops the spaces the component puts between chips, so a word split into
+   two tokens reads as one word, and each token keeps its own leading space. */
+.gm-tokens .textfield { display: flex; flex-wrap: wrap; align-items: baseline; row-gap: 3px; }
+.gm-tokens .line-break { flex-basis: 100%; height: 0; }
+.gm-tokens .token { margin: 0; padding: 0; border-radius: 2px; cursor: pointer;
+                    box-shadow: inset -1px 0 0 rgba(0, 0, 0, 0.18); }
+.gm-tokens .token .text, .gm-tokens .textspan { white-space: pre; }
+"""
+# System fonts only: the app must work offline (a classroom, CI), so nothing is fetched from font CDNs.
+THEME = gr.themes.Soft(primary_hue="blue", secondary_hue="orange", neutral_hue="slate",
+                       font=["ui-sans-serif", "system-ui", "sans-serif"],
+                       font_mono=["ui-monospace", "SFMono-Regular", "monospace"])
+
+
+def build_demo() -> gr.Blocks:
+    """The whole app as a gr.Blocks (launch it with THEME and CSS)."""
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown(f"# {TITLE}\nDrive real generative models, trained in this repository, and watch every step.")
+        with gr.Tabs():
+            with gr.Tab("Autoregressive (text)", id="text"):
+                build_text_tab()
+            with gr.Tab("About", id="about"):
+                build_about_tab()
+        register_api()
+    return demo

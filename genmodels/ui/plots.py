@@ -1,0 +1,85 @@
+"""Pure plotly figure builders: data in, figure out. Colors are from the Okabe-Ito color-blind-safe palette."""
+import plotly.graph_objects as go
+
+BLUE, ORANGE, VERMILLION, SKY, GREY, BLACK = "#0072B2", "#E69F00", "#D55E00", "#56B4E9", "#BBBBBB", "#000000"
+FONT = dict(family="Inter, system-ui, sans-serif", size=13)
+
+
+def show_token(token: str) -> str:
+    """A token with its whitespace made visible: space as ␣, newline as ↵, tab as →."""
+    shown = token.replace(" ", "␣").replace("\n", "↵").replace("\t", "→")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown) or "∅"
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
+    fig.update_layout(title=dict(text=title, x=0.01), height=height, font=FONT, template="plotly_white",
+                      margin=dict(l=50, r=20, t=60, b=70), legend=dict(orientation="h", y=1.02, x=1, xanchor="right",
+                                                                         yanchor="bottom"))
+    return fig
+
+
+def distribution_figure(candidates: list[dict], title: str = "Next-token distribution") -> go.Figure:
+    """Grouped bars per candidate: the model's probability (T = 1) and the adjusted one; removed tokens grey,
+    the sampled token outlined and marked."""
+    x = list(range(len(candidates)))
+    labels = [show_token(c["token"]) for c in candidates]
+    kept = [c["kept"] for c in candidates]
+    outline = [3 if c["sampled"] else 0 for c in candidates]
+    hover = [f"{show_token(c['token'])} (id {c['id']})<br>model {c['model_prob']:.2%}<br>adjusted "
+             f"{c['adjusted_prob']:.2%}<br>{'kept' if c['kept'] else 'removed by top-k / top-p'}" for c in candidates]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=[c["model_prob"] for c in candidates], name="model (T = 1)", hovertext=hover,
+                hoverinfo="text", marker=dict(color=[BLUE if k else GREY for k in kept], line=dict(width=outline, color=BLACK)))
+    fig.add_bar(x=x, y=[c["adjusted_prob"] for c in candidates], name="after temperature, top-k, top-p",
+                hovertext=hover, hoverinfo="text",
+                marker=dict(color=[ORANGE if k else GREY for k in kept], pattern=dict(shape=["" if k else "/" for k in kept]),
+                            line=dict(width=outline, color=BLACK)))
+    for i, c in enumerate(candidates):
+        if c["sampled"]:
+            fig.add_annotation(x=i, y=max(c["model_prob"], c["adjusted_prob"]), text="sampled", showarrow=True,
+                               arrowhead=2, ay=-30, font=dict(color=BLACK))
+    fig.update_xaxes(tickmode="array", tickvals=x, ticktext=labels, tickangle=-45)
+    fig.update_yaxes(title="probability", tickformat=".0%", rangemode="tozero")
+    fig.update_layout(barmode="group", bargap=0.2)
+    return _layout(fig, title)
+
+
+def cumulative_figure(tokens: list[str], probs: list[float], cumulative: list[float], top_p: float,
+                      crossing_rank: int) -> go.Figure:
+    """Top-p's view: candidates sorted by probability (after temperature and top-k), their running total,
+    and the line at p; tokens up to and including the one that crosses p are kept."""
+    x = list(range(len(tokens)))
+    kept = [i <= crossing_rank for i in x]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=probs, name="probability", marker=dict(color=[ORANGE if k else GREY for k in kept]))
+    fig.add_scatter(x=x, y=cumulative, name="cumulative", mode="lines+markers", line=dict(color=BLUE, width=2))
+    fig.add_hline(y=top_p, line=dict(color=VERMILLION, dash="dash"), annotation_text=f"top-p = {top_p:g}",
+                  annotation_position="bottom right")
+    fig.update_xaxes(tickmode="array", tickvals=x, ticktext=[show_token(t) for t in tokens], tickangle=-45)
+    fig.update_yaxes(title="probability", tickformat=".0%", range=[0, 1.05])
+    return _layout(fig, "Cumulative probability: top-p keeps tokens until the total reaches p")
+
+
+def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
+    """Per-token surprisal -log2 p as bars, one per token, in reading order."""
+    x = list(range(len(tokens)))
+    fig = go.Figure()
+    fig.add_bar(x=x, y=bits, marker=dict(color=bits, colorscale="Cividis", cmin=0, cmax=max(12.0, max(bits, default=0)),
+                                         colorbar=dict(title="bits")),
+                hovertext=[f"{show_token(t)}: {b:.2f} bits (p = {2 ** -b:.2%})" for t, b in zip(tokens, bits)],
+                hoverinfo="text")
+    fig.update_xaxes(tickmode="array", tickvals=x, ticktext=[show_token(t) for t in tokens], tickangle=-60)
+    fig.update_yaxes(title="surprisal (bits)", rangemode="tozero")
+    return _layout(fig, "Surprisal per token: -log₂ P(token | everything before it)")
+
+
+def loss_curves_figure(log: dict, title: str = "Training") -> go.Figure:
+    """Train and validation loss (nats per token) against step, from a JSON training log."""
+    fig = go.Figure()
+    fig.add_scatter(x=log["train"]["step"], y=log["train"]["loss"], name="train", mode="lines",
+                    line=dict(color=SKY, width=1))
+    fig.add_scatter(x=log["val"]["step"], y=log["val"]["loss"], name="validation (held-out plays)",
+                    mode="lines+markers", line=dict(color=VERMILLION, width=2))
+    fig.update_xaxes(title="step")
+    fig.update_yaxes(title="cross-entropy (nats / token)")
+    return _layout(fig, title, height=320)

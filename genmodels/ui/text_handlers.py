@@ -1,0 +1,157 @@
+"""UI adapters for the text tab: validate widget values, call genmodels.text, return figures and markup."""
+import html
+import math
+
+import gradio as gr
+
+from genmodels.text import explain
+from genmodels.text.tokenizer import encode, token_texts
+from genmodels.ui import plots, validate
+from genmodels.ui.text_api import (MAX_NEW_TOKENS, check_sampling, continuations, draw_next, prompt_note, score_text,
+                                   text_model)
+
+PROBABILITY_BINS = [(0.5, "p ≥ 50%"), (0.1, "10–50%"), (0.01, "1–10%"), (0.0, "p < 1%")]
+SURPRISAL_BINS = [(8.0, "≥ 8 bits"), (4.0, "4–8 bits"), (1.0, "1–4 bits"), (0.0, "< 1 bit")]
+# Okabe-Ito colors: likely tokens cool, unlikely warm; readable with color-vision deficiencies.
+PROBABILITY_COLORS = {"p ≥ 50%": "#56B4E9", "10–50%": "#009E73", "1–10%": "#E69F00", "p < 1%": "#D55E00"}
+SURPRISAL_COLORS = {"< 1 bit": "#56B4E9", "1–4 bits": "#009E73", "4–8 bits": "#E69F00", "≥ 8 bits": "#D55E00"}
+STREAM_EVERY = 4  # tokens between UI refreshes while generating
+
+
+def probability_label(p: float) -> str:
+    return next(label for low, label in PROBABILITY_BINS if p >= low)
+
+
+def surprisal_label(bits: float) -> str:
+    return next(label for low, label in SURPRISAL_BINS if bits >= low)
+
+
+def stats_markdown(view: dict, note: str = "") -> str:
+    """Entropy, candidates left and the drawn token as a short Markdown summary."""
+    lines = [f"**Entropy** of the model's distribution: {view['model_entropy_bits']:.2f} bits; after the sliders: "
+             f"{view['entropy_bits']:.2f} bits. **Candidates left:** {view['candidates_left']:,}."]
+    if view.get("token") is not None:
+        lines.append(f"**Drawn:** `{plots.show_token(view['token'])}` (model {view['model_prob']:.1%}, "
+                     f"after the sliders {view['adjusted_prob']:.1%}).")
+    if note:
+        lines.append(f"_{note}_")
+    return "  \n".join(lines)
+
+
+def figures(candidates: list[dict], nucleus: dict, tm) -> tuple:
+    """The distribution chart and the cumulative (top-p) chart."""
+    tokens = token_texts(tm.tokenizer, nucleus["ids"])
+    cumulative = plots.cumulative_figure(tokens, nucleus["probs"], nucleus["cumulative"], nucleus["top_p"],
+                                         nucleus["crossing_rank"])
+    return plots.distribution_figure(candidates), cumulative
+
+
+def on_next_token(prompt, temperature, top_k, top_p, seed, state):
+    """Draw one token, append it to the prompt, and show the distribution it came from."""
+    tm = text_model()
+    prompt_text = validate.text(prompt, "Prompt")
+    temperature, top_k, top_p, seed = check_sampling(temperature, top_k, top_p, seed, tm.model.config.vocab_size)
+    if state and state.get("text") == prompt_text:
+        ids = state["ids"]  # keep the drawn ids: re-encoding the text could merge tokens differently
+    else:
+        ids = [tm.start_id] + encode(tm.tokenizer, prompt_text)
+    prepared = explain.prompt_from_ids(tm, ids)
+    logits = explain.next_token_logits_for(tm, prepared)
+    view = draw_next(tm, logits, temperature, top_k, top_p, seed, len(ids))
+    new_text = prompt_text + view.token
+    state = {"text": new_text, "ids": ids + [view.token_id], "logits": logits, "sampled": view.token_id,
+             "token": view.token, "model_prob": view.model_prob, "note": prompt_note(prepared, tm.model.config.block_size)}
+    return (new_text, state) + redraw(temperature, top_k, top_p, state)
+
+
+def redraw(temperature, top_k, top_p, state):
+    """Re-apply the sliders to the stored logits of the last step (the model does not run again)."""
+    if not state or state.get("logits") is None:
+        return gr.skip(), gr.skip(), "Press **Next token** to see the model's next-token distribution."
+    tm = text_model()
+    temperature, top_k, top_p, _ = check_sampling(temperature, top_k, top_p, 0, tm.model.config.vocab_size)
+    view = explain.view_settings(tm, state["logits"], temperature, top_k, top_p, state["sampled"])
+    sampled_row = next(c for c in view["candidates"] if c["sampled"])
+    summary = {**view, "token": state["token"], "model_prob": state["model_prob"],
+               "adjusted_prob": sampled_row["adjusted_prob"]}
+    note = state["note"]
+    if not sampled_row["kept"]:
+        note = (note + " " if note else "") + "With these settings the drawn token would have been removed."
+    return *figures(view["candidates"], view["nucleus"], tm), stats_markdown(summary, note)
+
+
+def on_reset_next_token():
+    """Forget the stored step."""
+    return None, None, None, "Press **Next token** to see the model's next-token distribution."
+
+
+def on_generate(prompt, max_new_tokens, temperature, top_k, top_p, seed):
+    """Stream up to 400 tokens, colored by probability; keep every step's candidates for inspection."""
+    tm = text_model()
+    prompt_text = validate.text(prompt, "Prompt")
+    max_new_tokens = validate.number(max_new_tokens, "Tokens to generate", 1, MAX_NEW_TOKENS, integer=True)
+    temperature, top_k, top_p, seed = check_sampling(temperature, top_k, top_p, seed, tm.model.config.vocab_size)
+    prepared = explain.prepare_prompt(tm, prompt_text)
+    note = prompt_note(prepared, tm.model.config.block_size)
+    views = []
+    for rows in explain.stream_generation(tm, prepared, max_new_tokens, temperature, top_k, top_p, seed, top_n=15):
+        views.append(rows[0])
+        if len(views) % STREAM_EVERY == 0 or len(views) == max_new_tokens:
+            yield highlighted(prompt_text, views), generation_summary(views, note), gr.skip(), gr.skip()
+    steps = [{"token": v.token, "model_prob": v.model_prob, "adjusted_prob": v.adjusted_prob,
+              "entropy_bits": v.entropy_bits, "model_entropy_bits": v.model_entropy_bits,
+              "candidates_left": v.candidates_left, "candidates": v.candidates} for v in views]
+    yield (highlighted(prompt_text, views), generation_summary(views, note), steps,
+           gr.Slider(minimum=1, maximum=len(views), value=1, step=1, interactive=True))
+
+
+def highlighted(prompt_text: str, views: list[explain.StepView]) -> list[tuple[str, str | None]]:
+    """The prompt unmarked, then each generated token labelled by its probability bin."""
+    return [(prompt_text, None)] + [(v.token, probability_label(v.model_prob)) for v in views]
+
+
+def generation_summary(views: list[explain.StepView], note: str) -> str:
+    """Token count and the average surprisal of the generated tokens."""
+    bits = [-math.log2(max(v.model_prob, 1e-30)) for v in views]
+    text = (f"**{len(views)} tokens**, average surprisal {sum(bits) / len(bits):.2f} bits per token under the model. "
+            "Pick a token (click it, or use the slider) to see the distribution it was drawn from.")
+    return text + (f"  \n_{note}_" if note else "")
+
+
+def on_pick_token(index, steps):
+    """The distribution that generated token `index` (1-based) was drawn from."""
+    if not steps:
+        return gr.skip(), "Generate some text first."
+    index = validate.number(index, "Token", 1, len(steps), integer=True)
+    step = steps[index - 1]
+    return plots.distribution_figure(step["candidates"], f"Token {index}: {plots.show_token(step['token'])}"), \
+        stats_markdown(step)
+
+
+def on_select_token(steps, evt: gr.SelectData):
+    """Clicking a generated token moves the token slider to it (the prompt segment is index 0)."""
+    index = evt.index if isinstance(evt.index, int) else evt.index[0]
+    if not steps or index < 1:
+        return gr.skip()
+    return min(index, len(steps))
+
+
+def on_continuations(prompt, count, max_new_tokens, temperature, top_k, top_p, seed) -> str:
+    """Side-by-side cards of several continuations, one seed each."""
+    result = continuations(prompt, count, max_new_tokens, temperature, top_k, top_p, seed)
+    cards = "".join(
+        f'<div class="gm-card"><div class="gm-card-head">seed {s["seed"]} · {s["mean_surprisal_bits"]:.2f} bits/token'
+        f'</div><pre>{html.escape(s["text"])}</pre></div>' for s in result["samples"])
+    note = f'<p class="gm-note">{html.escape(result["note"])}</p>' if result["note"] else ""
+    return f'{note}<div class="gm-cards">{cards}</div>'
+
+
+def on_score(text):
+    """Surprisal heat map, per-token chart and bits per character of a text."""
+    result = score_text(text)
+    marks = [(t, surprisal_label(b)) for t, b in zip(result["tokens"], result["surprisal_bits"])]
+    summary = (f"**{result['bits_per_char']:.3f} bits per character** ({result['total_bits']:.1f} bits over "
+               f"{result['characters']:,} characters, {len(result['tokens'])} tokens, "
+               f"{result['bits_per_token']:.2f} bits per token). Lower means the model found the text more predictable; "
+               "training minimizes exactly this quantity (in nats) on the training plays.")
+    return marks, plots.surprisal_figure(result["tokens"], result["surprisal_bits"]), summary

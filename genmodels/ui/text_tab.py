@@ -1,0 +1,146 @@
+"""The autoregressive text tab: next-token distributions, streaming generation, continuations, scoring."""
+import json
+from pathlib import Path
+
+import gradio as gr
+
+from genmodels.text.pretrained import ASSET_DIR
+from genmodels.ui import plots
+from genmodels.ui.text_api import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
+from genmodels.ui.text_handlers import (PROBABILITY_COLORS, SURPRISAL_COLORS, on_continuations, on_generate,
+                                        on_next_token, on_pick_token, on_reset_next_token, on_score, on_select_token,
+                                        redraw)
+
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+EXAMPLE_PROMPTS = {  # label: prompt (our own lines, not quotations)
+    "A king's command": "KING.\nBring me the map, and let the council wait.\n\nQUEEN.\n",
+    "A citizen complains": "FIRST CITIZEN.\nThe bread is dear, the winter long, and still\n",
+    "A line of verse": "O gentle night, that hides the lover's face,\n",
+    "A messenger arrives": "Enter a MESSENGER, running.\n\nMESSENGER.\nMy lord,",
+    "Empty: start from the start token": "",
+}
+INTRO = r"""
+A language model writes one token at a time. It reads the text so far and gives a probability to every
+token in its vocabulary; one is drawn, appended, and the process repeats. The probability of a whole text
+is the product of these next-token probabilities (the chain rule):
+$$P(x_1, \dots, x_n) = \prod_{i=1}^{n} P(x_i \mid x_{<i})$$
+Training makes the model assign high probability to real text: its loss is the cross-entropy
+$-\log P(x_i \mid x_{<i})$ of each actual next token. This model is a small GPT trained on Shakespeare's plays,
+with Hamlet and The Tempest held out to measure it honestly.
+"""
+SLIDERS_HELP = r"""
+The sliders act on the model's scores (logits) $z$ in this order:
+
+1. **Temperature** $T$ divides them: $p_i \propto e^{z_i / T}$. Below 1 the distribution sharpens, above 1 it
+   flattens. $T = 0$ means always take the most likely token (no division happens).
+2. **Top-k** keeps only the $k$ most likely tokens ($0$ = keep all).
+3. **Top-p** (nucleus) keeps the smallest set of most likely tokens whose total probability reaches $p$;
+   the token that crosses $p$ stays in. At least one token always survives.
+
+The kept tokens are renormalized and one is drawn with the seed. Same seed, same settings, same token.
+"""
+
+
+def training_figure():
+    """Loss curves from the committed training log, or None when it is missing."""
+    path = Path(ASSET_DIR) / "train_log.json"
+    return plots.loss_curves_figure(json.loads(path.read_text()), "GPT training on Shakespeare") if path.exists() else None
+
+
+def training_summary() -> str:
+    """The committed evaluation of the model on the held-out plays."""
+    path = Path(ASSET_DIR) / "evaluation.json"
+    if not path.exists():
+        return "No evaluation recorded yet: run `python -m genmodels.text.evaluate`."
+    e = json.loads(path.read_text())
+    return (f"**{e['val_bits_per_char']:.3f} bits per character** on Hamlet and The Tempest, which the model never saw "
+            f"({e['val_nats_per_token']:.3f} nats per token, {e['chars_per_token']:.2f} characters per token, "
+            f"{e['params'] / 1e6:.1f}M parameters, context {e['context']} tokens). Measured by "
+            f"`python -m genmodels.text.evaluate` on {e['device']}.")
+
+
+def build_text_tab() -> None:
+    """Lay out the tab and wire its events (call inside gr.Blocks)."""
+    gr.Markdown(INTRO, latex_delimiters=LATEX)
+    next_state, steps_state = gr.State(None), gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            prompt = gr.Textbox(label="Prompt", lines=5, placeholder="Leave empty to start from the start token",
+                                elem_id="text-prompt")
+            gr.Examples([[p] for p in EXAMPLE_PROMPTS.values()], inputs=prompt, label="Example prompts",
+                        example_labels=list(EXAMPLE_PROMPTS))
+            temperature = gr.Slider(0, 2, value=0.8, step=0.05, label="Temperature", elem_id="text-temperature")
+            top_k = gr.Slider(0, 4096, value=0, step=1, label="Top-k (0 = off)", elem_id="text-top-k")
+            top_p = gr.Slider(0.01, 1, value=0.95, step=0.01, label="Top-p", elem_id="text-top-p")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed", elem_id="text-seed")
+            with gr.Accordion("What the sliders do", open=True):
+                gr.Markdown(SLIDERS_HELP, latex_delimiters=LATEX)
+        with gr.Column(scale=2, min_width=320):
+            with gr.Tab("Next token"):
+                with gr.Row():
+                    next_button = gr.Button("Next token", variant="primary", elem_id="next-token-button")
+                    reset_button = gr.Button("Forget this step", variant="secondary")
+                next_stats = gr.Markdown("Press **Next token** to see the model's next-token distribution.",
+                                         elem_id="next-token-stats")
+                distribution_plot = gr.Plot(label="Next-token distribution", elem_id="next-token-plot")
+                cumulative_plot = gr.Plot(label="Cumulative probability (top-p)", elem_id="cumulative-plot")
+            with gr.Tab("Generate"):
+                with gr.Row():
+                    max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=200, step=1, label="Tokens to generate", elem_id="generate-length")
+                    generate_button = gr.Button("Generate", variant="primary", elem_id="generate-button")
+                    stop_button = gr.Button("Stop", variant="stop")
+                generated = gr.HighlightedText(label="Generated text, colored by the model's probability of each token",
+                                               color_map=PROBABILITY_COLORS, show_legend=True,
+                                               show_inline_category=False, elem_id="generated-text",
+                                               elem_classes="gm-tokens")
+                generation_stats = gr.Markdown(elem_id="generation-stats")
+                token_index = gr.Slider(1, 2, value=1, step=1, label="Token to inspect", interactive=False)
+                token_plot = gr.Plot(label="The distribution that token was drawn from", elem_id="token-plot")
+                token_stats = gr.Markdown(elem_id="token-stats")
+            with gr.Tab("Several continuations"):
+                gr.Markdown("The same prompt and settings, drawn with different seeds (seed, seed + 1, ...): the "
+                            "spread between the samples is the distribution, seen as draws.")
+                with gr.Row():
+                    count = gr.Slider(2, MAX_CONTINUATIONS, value=4, step=1, label="Continuations")
+                    length = gr.Slider(1, MAX_CONTINUATION_TOKENS, value=60, step=1, label="Tokens each",
+                                       elem_id="continuation-length")
+                    continuations_button = gr.Button("Draw continuations", variant="primary", elem_id="continuations-button")
+                continuation_cards = gr.HTML(elem_id="continuation-cards")
+            with gr.Tab("Score a text"):
+                gr.Markdown("How surprised is the model by each token of any text? Surprisal is $-\\log_2 p$ bits: a "
+                            "token the model gave probability 1/2 costs 1 bit, 1/1024 costs 10 bits.",
+                            latex_delimiters=LATEX)
+                score_input = gr.Textbox(label="Text to score", lines=5,
+                                         value="KING.\nBring me the map, and let the council wait.\n")
+                score_button = gr.Button("Score", variant="primary", elem_id="score-button")
+                score_marks = gr.HighlightedText(label="Surprisal per token", color_map=SURPRISAL_COLORS,
+                                                 show_legend=True, show_inline_category=False, elem_id="score-marks",
+                                                 elem_classes="gm-tokens")
+                score_stats = gr.Markdown(elem_id="score-stats")
+                score_plot = gr.Plot(label="Surprisal per token", elem_id="score-plot")
+            with gr.Tab("How it was trained"):
+                gr.Markdown(training_summary())
+                gr.Plot(value=training_figure(), label="Training and validation loss")
+
+    sampling = [temperature, top_k, top_p]
+    next_outputs = [distribution_plot, cumulative_plot, next_stats]
+    next_button.click(on_next_token, [prompt, *sampling, seed, next_state], [prompt, next_state, *next_outputs],
+                      api_name="ui_next_token", api_visibility="private")
+    reset_button.click(on_reset_next_token, None, [next_state, *next_outputs], api_name="ui_reset_next_token",
+                       api_visibility="private")
+    for slider in sampling:
+        slider.change(redraw, [*sampling, next_state], next_outputs, api_name=f"ui_redraw_{slider.elem_id}",
+                      api_visibility="private", trigger_mode="always_last", show_progress="hidden")
+    generation = generate_button.click(on_generate, [prompt, max_new_tokens, *sampling, seed],
+                                       [generated, generation_stats, steps_state, token_index],
+                                       api_name="ui_generate", api_visibility="private")
+    stop_button.click(None, None, None, cancels=[generation], api_name="ui_stop_generate", api_visibility="private")
+    generated.select(on_select_token, [steps_state], token_index, api_name="ui_select_token", api_visibility="private")
+    token_index.change(on_pick_token, [token_index, steps_state], [token_plot, token_stats], api_name="ui_pick_token",
+                       api_visibility="private", show_progress="hidden")
+    steps_state.change(on_pick_token, [token_index, steps_state], [token_plot, token_stats],
+                       api_name="ui_show_first_token", api_visibility="private", show_progress="hidden")
+    continuations_button.click(on_continuations, [prompt, count, length, *sampling, seed], continuation_cards,
+                               api_name="ui_continuations", api_visibility="private")
+    score_button.click(on_score, score_input, [score_marks, score_plot, score_stats], api_name="ui_score",
+                       api_visibility="private")

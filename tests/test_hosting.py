@@ -1,0 +1,77 @@
+"""Hosting and set-up files: the Spacefile, the README's front matter and its two commands, CI, requirements."""
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands() -> list[str]:
+    """The shell commands in the README's ```bash blocks under 'Set up'."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    return [line.strip() for block in re.findall(r"```bash\n(.*?)```", section, re.S) for line in block.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
+
+
+def test_spacefile_is_a_v0_manifest_whose_micro_starts_app_py():
+    manifest = yaml.safe_load((ROOT / "Spacefile").read_text())
+    assert manifest["v"] == 0
+    [micro] = manifest["micros"]
+    assert micro["engine"].startswith("python") and micro["primary"] is True
+    assert micro.get("public_routes") or micro.get("public") is True
+    run = shlex.split(micro["run"])
+    assert run[0].startswith("python") and run[1] == "app.py"
+    assert (ROOT / micro["src"] / "app.py").exists()
+
+
+def test_app_reads_the_port_and_host_the_platform_gives():
+    app = (ROOT / "app.py").read_text()
+    assert '"PORT"' in app and "GRADIO_SERVER_NAME" in app and '"127.0.0.1"' in app
+
+
+def test_readme_front_matter_is_a_gradio_space():
+    readme = (ROOT / "README.md").read_text()
+    assert readme.startswith("---\n")
+    front = yaml.safe_load(readme.split("---\n", 2)[1])
+    assert front["sdk"] == "gradio" and front["app_file"] == "app.py"
+    assert front["suggested_hardware"] and front["sdk_version"].startswith("6.")
+
+
+def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_second():
+    commands = readme_commands()
+    assert len(commands) == 2
+    run_app, run_tests = commands
+    assert "requirements.txt" in run_app and run_app.endswith("python app.py")
+    assert "chromium" in run_tests and "requirements-dev.txt" in run_tests and "pytest" in run_tests
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1].strip() == run_tests
+
+
+def test_requirements_pin_torch_and_gradio_six():
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert "torch==2.14.1" in requirements and "torchvision==0.29.1" in requirements
+    assert re.search(r"^gradio==6\.", requirements, re.M)
+    assert "diffusers" not in requirements and "transformers" not in requirements  # oracles stay in dev
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    assert "-r requirements.txt" in dev and "playwright" in dev and "transformers" in dev
+
+
+def test_genmodels_imports_without_gradio():
+    """Training and evaluation run where gradio is absent: no module outside genmodels/ui imports it."""
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "genmodels").rglob("*.py")
+                 if "ui" not in p.relative_to(ROOT / "genmodels").parts[:1]
+                 and re.search(r"^\s*(import gradio|from gradio)", p.read_text(), re.M)]
+    assert offenders == []
+
+
+def test_training_code_runs_where_gradio_is_missing():
+    """Import the training, evaluation and benchmark entry points with gradio made unimportable."""
+    code = ("import sys; sys.modules['gradio'] = None; import genmodels.text.train, genmodels.text.evaluate, "
+            "genmodels.bench, genmodels.data.shakespeare; print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -1,0 +1,101 @@
+"""Pure pieces of the UI layer: figure builders, input validation, token labels, the nucleus view."""
+import math
+
+import gradio as gr
+import pytest
+import torch
+
+from genmodels.text.explain import nucleus_view
+from genmodels.text.sampling import apply_temperature, apply_top_k, apply_top_p
+from genmodels.ui import plots, validate
+from genmodels.ui.text_handlers import probability_label, surprisal_label
+
+
+def candidates():
+    return [
+        {"id": 5, "token": " the", "model_prob": 0.5, "adjusted_prob": 0.7, "kept": True, "sampled": False},
+        {"id": 9, "token": "\n", "model_prob": 0.2, "adjusted_prob": 0.3, "kept": True, "sampled": True},
+        {"id": 2, "token": " the", "model_prob": 0.1, "adjusted_prob": 0.0, "kept": False, "sampled": False},
+    ]
+
+
+def test_distribution_figure_marks_removed_and_sampled_tokens():
+    fig = plots.distribution_figure(candidates())
+    model_bars, adjusted_bars = fig.data
+    assert list(model_bars.y) == [0.5, 0.2, 0.1] and list(adjusted_bars.y) == [0.7, 0.3, 0.0]
+    assert list(adjusted_bars.marker.color) == [plots.ORANGE, plots.ORANGE, plots.GREY]  # removed is grey
+    assert list(model_bars.marker.line.width) == [0, 3, 0]  # the sampled token is outlined
+    assert [a.x for a in fig.layout.annotations] == [1]
+    assert list(fig.layout.xaxis.ticktext) == ["␣the", "↵", "␣the"]  # duplicates keep separate bars
+    assert list(fig.layout.xaxis.tickvals) == [0, 1, 2]
+
+
+def test_cumulative_figure_draws_the_top_p_line_and_greys_the_rest():
+    fig = plots.cumulative_figure(["a", "b", "c"], [0.6, 0.3, 0.1], [0.6, 0.9, 1.0], top_p=0.8, crossing_rank=1)
+    bars, line = fig.data
+    assert list(bars.marker.color) == [plots.ORANGE, plots.ORANGE, plots.GREY]
+    assert list(line.y) == [0.6, 0.9, 1.0]
+    assert fig.layout.shapes[0].y0 == 0.8
+
+
+def test_surprisal_and_loss_figures():
+    fig = plots.surprisal_figure(["a", "b"], [1.0, 9.0])
+    assert list(fig.data[0].y) == [1.0, 9.0]
+    log = {"train": {"step": [0, 10], "loss": [8.0, 5.0]}, "val": {"step": [0, 10], "loss": [8.1, 5.5]}}
+    fig = plots.loss_curves_figure(log)
+    assert [list(t.y) for t in fig.data] == [[8.0, 5.0], [8.1, 5.5]]
+
+
+def test_show_token_makes_whitespace_and_control_characters_visible():
+    assert plots.show_token(" a\tb\n") == "␣a→b↵"
+    assert plots.show_token("\x00") == "\\x00"
+    assert plots.show_token("") == "∅"
+
+
+@pytest.mark.parametrize("top_p", [0.05, 0.5, 0.9, 0.999])
+@pytest.mark.parametrize("temperature, top_k", [(1.0, 0), (0.5, 10), (1.7, 3)])
+def test_nucleus_view_crossing_rank_agrees_with_apply_top_p(top_p, temperature, top_k):
+    logits = torch.randn(300, generator=torch.Generator().manual_seed(3)) * 2
+    view = nucleus_view(logits, temperature, top_k, top_p, top_n=300)
+    kept = torch.isfinite(apply_top_p(apply_top_k(apply_temperature(logits, temperature), top_k), top_p))
+    assert view["crossing_rank"] + 1 == int(kept.sum())
+    assert view["cumulative"][view["crossing_rank"]] >= top_p - 1e-6
+
+
+@pytest.mark.parametrize("value, expected", [(0.5, 0.5), ("0.25", 0.25), (2, 2.0), (0, 0.0)])
+def test_number_accepts_values_in_range(value, expected):
+    assert validate.number(value, "Temperature", 0, 2) == expected
+
+
+@pytest.mark.parametrize("value", [None, "", "abc", True, float("nan"), float("inf"), -0.1, 2.01, [1], {"a": 1},
+                                   "1e999"])
+def test_number_rejects_everything_else_with_a_named_message(value):
+    with pytest.raises(gr.Error, match="Temperature"):
+        validate.number(value, "Temperature", 0, 2)
+
+
+def test_integer_and_seed_validation():
+    assert validate.number(3.0, "Top-k", 0, 10, integer=True) == 3
+    with pytest.raises(gr.Error, match="whole number"):
+        validate.number(2.5, "Top-k", 0, 10, integer=True)
+    assert validate.seed(2**31 - 1) == 2**31 - 1
+    for bad in (-1, 2**31, 1.5, "x"):
+        with pytest.raises(gr.Error, match="Seed"):
+            validate.seed(bad)
+
+
+def test_text_validation():
+    assert validate.text(None, "Prompt") == ""
+    assert validate.text("🎭\x00", "Prompt") == "🎭\x00"
+    assert validate.text("a\ud800b", "Prompt") == "a?b"  # a lone surrogate is not text
+    with pytest.raises(gr.Error, match="limit"):
+        validate.text("x" * 11, "Prompt", max_chars=10)
+    with pytest.raises(gr.Error, match="text"):
+        validate.text(12, "Prompt")
+
+
+def test_probability_and_surprisal_bins_cover_their_ranges():
+    assert [probability_label(p) for p in (1.0, 0.5, 0.2, 0.05, 0.001, 0.0)] == \
+        ["p ≥ 50%", "p ≥ 50%", "10–50%", "1–10%", "p < 1%", "p < 1%"]
+    assert [surprisal_label(b) for b in (0.0, 0.5, 2.0, 5.0, 12.0, math.inf)] == \
+        ["< 1 bit", "< 1 bit", "1–4 bits", "4–8 bits", "≥ 8 bits", "≥ 8 bits"]
