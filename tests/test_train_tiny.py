@@ -1,5 +1,6 @@
 """End-to-end `tiny` training run on a made-up play corpus: it learns, logs, and saves a loadable model."""
 import json
+import math
 import random
 
 import pytest
@@ -8,7 +9,7 @@ import torch
 from genmodels.checkpoint import load_checkpoint
 from genmodels.text.gpt import GPT, GPTConfig
 from genmodels.text.tokenizer import END_OF_TEXT, decode, encode, load_tokenizer
-from genmodels.text.train import train, validation_loss, validation_windows, PRESETS
+from genmodels.text.train import PRESETS, train, validation_loss, validation_windows
 
 SPEAKERS = ["MARGERY", "TOBIAS", "CLERK", "DUKE", "NURSE", "PORTER"]
 SUBJECTS = ["the king", "my lord", "the moon", "this bread", "the mayor", "your cousin", "the ship"]
@@ -104,3 +105,22 @@ def test_validation_windows_are_non_overlapping_next_token_pairs():
     assert all(b - a >= 8 for a, b in zip(starts, starts[1:]))
     x_all, _ = validation_windows(tokens, 8, 1000)
     assert len(x_all) == 99 // 8
+
+
+def test_evaluate_reports_consistent_units_on_the_trained_model(run):
+    """bits/char, nats/token and chars/token agree with each other and with a direct token-by-token sum."""
+    from genmodels.text.evaluate import evaluate
+    from genmodels.text.pretrained import load_text_model
+    from genmodels.text.sampling import token_surprisals
+
+    data_dir, out_dir, _ = run
+    val_text = (data_dir / "val.txt").read_text()
+    result = evaluate(val_text, out_dir)
+    assert result["works"] == 2 and result["val_chars"] == len(val_text) - 2 * len(END_OF_TEXT)
+    nats_per_char = result["val_nats_per_token"] / result["chars_per_token"]
+    assert abs(result["val_bits_per_char"] - nats_per_char / math.log(2)) < 1e-3
+    tm = load_text_model(out_dir)
+    works = [w for w in val_text.split(END_OF_TEXT) if w]
+    bits = sum(token_surprisals(tm.model, encode(tm.tokenizer, w), tm.start_id).sum().item() for w in works)
+    assert abs(result["val_bits_per_char"] - bits / result["val_chars"]) < 1e-3
+    assert result["val_bits_per_char"] < 8  # far below a uniform guess over bytes: the model learned

@@ -9,8 +9,16 @@ import torch
 
 from genmodels.runtime import make_generator, timer
 from genmodels.text.pretrained import TextModel
-from genmodels.text.sampling import (TokenStep, adjust_logits, apply_temperature, apply_top_k, entropy_bits,
-                                     generate_tokens, next_token_logits, token_surprisals)
+from genmodels.text.sampling import (
+    TokenStep,
+    adjust_logits,
+    apply_temperature,
+    apply_top_k,
+    entropy_bits,
+    generate_tokens,
+    next_token_logits,
+    token_surprisals,
+)
 from genmodels.text.tokenizer import decode, encode, token_texts
 
 

@@ -51,7 +51,8 @@ def learning_rate(step: int, preset: TrainPreset) -> float:
     if step < preset.warmup_steps:
         return preset.learning_rate * (step + 1) / preset.warmup_steps
     progress = min(1.0, (step - preset.warmup_steps) / max(1, preset.steps - preset.warmup_steps))
-    return preset.min_learning_rate + 0.5 * (1 + math.cos(math.pi * progress)) * (preset.learning_rate - preset.min_learning_rate)
+    span = preset.learning_rate - preset.min_learning_rate
+    return preset.min_learning_rate + 0.5 * (1 + math.cos(math.pi * progress)) * span
 
 
 def random_batch(tokens: torch.Tensor, block_size: int, batch_size: int, generator: torch.Generator):

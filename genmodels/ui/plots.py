@@ -28,12 +28,13 @@ def distribution_figure(candidates: list[dict], title: str = "Next-token distrib
     hover = [f"{show_token(c['token'])} (id {c['id']})<br>model {c['model_prob']:.2%}<br>adjusted "
              f"{c['adjusted_prob']:.2%}<br>{'kept' if c['kept'] else 'removed by top-k / top-p'}" for c in candidates]
     fig = go.Figure()
+    border = dict(width=outline, color=BLACK)
     fig.add_bar(x=x, y=[c["model_prob"] for c in candidates], name="model (T = 1)", hovertext=hover,
-                hoverinfo="text", marker=dict(color=[BLUE if k else GREY for k in kept], line=dict(width=outline, color=BLACK)))
+                hoverinfo="text", marker=dict(color=[BLUE if k else GREY for k in kept], line=border))
     fig.add_bar(x=x, y=[c["adjusted_prob"] for c in candidates], name="after temperature, top-k, top-p",
                 hovertext=hover, hoverinfo="text",
-                marker=dict(color=[ORANGE if k else GREY for k in kept], pattern=dict(shape=["" if k else "/" for k in kept]),
-                            line=dict(width=outline, color=BLACK)))
+                marker=dict(color=[ORANGE if k else GREY for k in kept], line=border,
+                            pattern=dict(shape=["" if k else "/" for k in kept])))
     for i, c in enumerate(candidates):
         if c["sampled"]:
             fig.add_annotation(x=i, y=max(c["model_prob"], c["adjusted_prob"]), text="sampled", showarrow=True,

@@ -34,7 +34,7 @@ def check_sampling(temperature, top_k, top_p, seed, vocab_size: int) -> tuple[fl
     top_k = validate.number(top_k, "Top-k", 0, vocab_size, integer=True)
     top_p = validate.number(top_p, "Top-p", 0, 1)
     if top_p == 0:
-        raise gr.Error("Top-p must be greater than 0 (it keeps the smallest set of tokens whose probability reaches p).")
+        raise gr.Error("Top-p must be greater than 0: it keeps the smallest set of tokens whose probability reaches p.")
     return temperature, top_k, top_p, validate.seed(seed)
 
 
@@ -54,16 +54,16 @@ def next_token(prompt: str = "", temperature: float = 0.8, top_k: int = 0, top_p
     temperature, top_k, top_p, seed = check_sampling(temperature, top_k, top_p, seed, tm.model.config.vocab_size)
     prepared = explain.prepare_prompt(tm, prompt_text)
     logits = explain.next_token_logits_for(tm, prepared)
-    view = draw_next(tm, logits, temperature, top_k, top_p, seed, len(prepared.ids))
+    view = draw_next(tm, logits, temperature, top_k, top_p, seed, prepared.text_tokens)
     return {"text": prompt_text + view.token, **asdict(view), "prompt_tokens": prepared.text_tokens,
             "dropped_tokens": prepared.dropped_tokens, "note": prompt_note(prepared, tm.model.config.block_size)}
 
 
 def draw_next(tm: TextModel, logits, temperature: float, top_k: int, top_p: float, seed: int,
-              prompt_length: int) -> explain.StepView:
-    """Sample from logits (V,); the generator is seeded with seed + prompt length, so successive
+              prompt_tokens: int) -> explain.StepView:
+    """Sample from logits (V,); the generator is seeded with seed + prompt tokens, so successive
     clicks with one seed do not reuse the same random number."""
-    generator = make_generator(seed + prompt_length)
+    generator = make_generator(seed + prompt_tokens)
     step = sampling_step(logits[None], temperature, top_k, top_p, generator)
     return explain.view_step(tm, step, 0, top_n=20)
 
@@ -94,7 +94,8 @@ def continuations(prompt: str = "", count: int = 4, max_new_tokens: int = 60, te
     tm = text_model()
     prompt_text = validate.text(prompt, "Prompt")
     count = validate.number(count, "Number of continuations", 2, MAX_CONTINUATIONS, integer=True)
-    max_new_tokens = validate.number(max_new_tokens, "Tokens per continuation", 1, MAX_CONTINUATION_TOKENS, integer=True)
+    max_new_tokens = validate.number(max_new_tokens, "Tokens per continuation", 1, MAX_CONTINUATION_TOKENS,
+                                     integer=True)
     temperature, top_k, top_p, seed = check_sampling(temperature, top_k, top_p, seed, tm.model.config.vocab_size)
     prepared = explain.prepare_prompt(tm, prompt_text)
     samples = []

@@ -1,14 +1,22 @@
 """UI adapters for the text tab: validate widget values, call genmodels.text, return figures and markup."""
 import html
 import math
+from dataclasses import asdict
 
 import gradio as gr
 
 from genmodels.text import explain
 from genmodels.text.tokenizer import encode, token_texts
 from genmodels.ui import plots, validate
-from genmodels.ui.text_api import (MAX_NEW_TOKENS, check_sampling, continuations, draw_next, prompt_note, score_text,
-                                   text_model)
+from genmodels.ui.text_api import (
+    MAX_NEW_TOKENS,
+    check_sampling,
+    continuations,
+    draw_next,
+    prompt_note,
+    score_text,
+    text_model,
+)
 
 PROBABILITY_BINS = [(0.5, "p ≥ 50%"), (0.1, "10–50%"), (0.01, "1–10%"), (0.0, "p < 1%")]
 SURPRISAL_BINS = [(8.0, "≥ 8 bits"), (4.0, "4–8 bits"), (1.0, "1–4 bits"), (0.0, "< 1 bit")]
@@ -57,10 +65,11 @@ def on_next_token(prompt, temperature, top_k, top_p, seed, state):
         ids = [tm.start_id] + encode(tm.tokenizer, prompt_text)
     prepared = explain.prompt_from_ids(tm, ids)
     logits = explain.next_token_logits_for(tm, prepared)
-    view = draw_next(tm, logits, temperature, top_k, top_p, seed, len(ids))
+    view = draw_next(tm, logits, temperature, top_k, top_p, seed, prepared.text_tokens)
     new_text = prompt_text + view.token
+    note = prompt_note(prepared, tm.model.config.block_size)
     state = {"text": new_text, "ids": ids + [view.token_id], "logits": logits, "sampled": view.token_id,
-             "token": view.token, "model_prob": view.model_prob, "note": prompt_note(prepared, tm.model.config.block_size)}
+             "token": view.token, "model_prob": view.model_prob, "note": note}
     return (new_text, state) + redraw(temperature, top_k, top_p, state)
 
 
@@ -93,16 +102,16 @@ def on_generate(prompt, max_new_tokens, temperature, top_k, top_p, seed):
     temperature, top_k, top_p, seed = check_sampling(temperature, top_k, top_p, seed, tm.model.config.vocab_size)
     prepared = explain.prepare_prompt(tm, prompt_text)
     note = prompt_note(prepared, tm.model.config.block_size)
-    views = []
+    views, steps = [], []  # steps: every drawn token with its candidates, kept in the session for inspection
     for rows in explain.stream_generation(tm, prepared, max_new_tokens, temperature, top_k, top_p, seed, top_n=15):
         views.append(rows[0])
-        if len(views) % STREAM_EVERY == 0 or len(views) == max_new_tokens:
-            yield highlighted(prompt_text, views), generation_summary(views, note), gr.skip(), gr.skip()
-    steps = [{"token": v.token, "model_prob": v.model_prob, "adjusted_prob": v.adjusted_prob,
-              "entropy_bits": v.entropy_bits, "model_entropy_bits": v.model_entropy_bits,
-              "candidates_left": v.candidates_left, "candidates": v.candidates} for v in views]
+        steps.append(asdict(rows[0]))
+        if len(views) % STREAM_EVERY == 0 and len(views) < max_new_tokens:  # stopping keeps what came so far
+            yield (highlighted(prompt_text, views), generation_summary(views, note), steps,
+                   gr.Slider(maximum=max(2, len(views)), interactive=True), gr.skip(), gr.skip())
     yield (highlighted(prompt_text, views), generation_summary(views, note), steps,
-           gr.Slider(minimum=1, maximum=len(views), value=1, step=1, interactive=True))
+           gr.Slider(minimum=1, maximum=max(2, len(views)), value=1, step=1, interactive=True),
+           *on_pick_token(1, steps))
 
 
 def highlighted(prompt_text: str, views: list[explain.StepView]) -> list[tuple[str, str | None]]:
@@ -122,7 +131,7 @@ def on_pick_token(index, steps):
     """The distribution that generated token `index` (1-based) was drawn from."""
     if not steps:
         return gr.skip(), "Generate some text first."
-    index = validate.number(index, "Token", 1, len(steps), integer=True)
+    index = min(validate.number(index, "Token", 1, MAX_NEW_TOKENS, integer=True), len(steps))
     step = steps[index - 1]
     return plots.distribution_figure(step["candidates"], f"Token {index}: {plots.show_token(step['token'])}"), \
         stats_markdown(step)
@@ -152,6 +161,6 @@ def on_score(text):
     marks = [(t, surprisal_label(b)) for t, b in zip(result["tokens"], result["surprisal_bits"])]
     summary = (f"**{result['bits_per_char']:.3f} bits per character** ({result['total_bits']:.1f} bits over "
                f"{result['characters']:,} characters, {len(result['tokens'])} tokens, "
-               f"{result['bits_per_token']:.2f} bits per token). Lower means the model found the text more predictable; "
-               "training minimizes exactly this quantity (in nats) on the training plays.")
+               f"{result['bits_per_token']:.2f} bits per token). Lower means the model found the text more "
+               "predictable; training minimizes exactly this quantity (in nats) on the training plays.")
     return marks, plots.surprisal_figure(result["tokens"], result["surprisal_bits"]), summary

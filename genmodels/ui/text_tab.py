@@ -7,9 +7,18 @@ import gradio as gr
 from genmodels.text.pretrained import ASSET_DIR
 from genmodels.ui import plots
 from genmodels.ui.text_api import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
-from genmodels.ui.text_handlers import (PROBABILITY_COLORS, SURPRISAL_COLORS, on_continuations, on_generate,
-                                        on_next_token, on_pick_token, on_reset_next_token, on_score, on_select_token,
-                                        redraw)
+from genmodels.ui.text_handlers import (
+    PROBABILITY_COLORS,
+    SURPRISAL_COLORS,
+    on_continuations,
+    on_generate,
+    on_next_token,
+    on_pick_token,
+    on_reset_next_token,
+    on_score,
+    on_select_token,
+    redraw,
+)
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 EXAMPLE_PROMPTS = {  # label: prompt (our own lines, not quotations)
@@ -44,7 +53,9 @@ The kept tokens are renormalized and one is drawn with the seed. Same seed, same
 def training_figure():
     """Loss curves from the committed training log, or None when it is missing."""
     path = Path(ASSET_DIR) / "train_log.json"
-    return plots.loss_curves_figure(json.loads(path.read_text()), "GPT training on Shakespeare") if path.exists() else None
+    if not path.exists():
+        return None
+    return plots.loss_curves_figure(json.loads(path.read_text()), "GPT training on Shakespeare")
 
 
 def training_summary() -> str:
@@ -86,7 +97,8 @@ def build_text_tab() -> None:
                 cumulative_plot = gr.Plot(label="Cumulative probability (top-p)", elem_id="cumulative-plot")
             with gr.Tab("Generate"):
                 with gr.Row():
-                    max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=200, step=1, label="Tokens to generate", elem_id="generate-length")
+                    max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=200, step=1, label="Tokens to generate",
+                                               elem_id="generate-length")
                     generate_button = gr.Button("Generate", variant="primary", elem_id="generate-button")
                     stop_button = gr.Button("Stop", variant="stop")
                 generated = gr.HighlightedText(label="Generated text, colored by the model's probability of each token",
@@ -104,7 +116,8 @@ def build_text_tab() -> None:
                     count = gr.Slider(2, MAX_CONTINUATIONS, value=4, step=1, label="Continuations")
                     length = gr.Slider(1, MAX_CONTINUATION_TOKENS, value=60, step=1, label="Tokens each",
                                        elem_id="continuation-length")
-                    continuations_button = gr.Button("Draw continuations", variant="primary", elem_id="continuations-button")
+                    continuations_button = gr.Button("Draw continuations", variant="primary",
+                                                     elem_id="continuations-button")
                 continuation_cards = gr.HTML(elem_id="continuation-cards")
             with gr.Tab("Score a text"):
                 gr.Markdown("How surprised is the model by each token of any text? Surprisal is $-\\log_2 p$ bits: a "
@@ -132,14 +145,12 @@ def build_text_tab() -> None:
         slider.change(redraw, [*sampling, next_state], next_outputs, api_name=f"ui_redraw_{slider.elem_id}",
                       api_visibility="private", trigger_mode="always_last", show_progress="hidden")
     generation = generate_button.click(on_generate, [prompt, max_new_tokens, *sampling, seed],
-                                       [generated, generation_stats, steps_state, token_index],
+                                       [generated, generation_stats, steps_state, token_index, token_plot, token_stats],
                                        api_name="ui_generate", api_visibility="private")
     stop_button.click(None, None, None, cancels=[generation], api_name="ui_stop_generate", api_visibility="private")
     generated.select(on_select_token, [steps_state], token_index, api_name="ui_select_token", api_visibility="private")
     token_index.change(on_pick_token, [token_index, steps_state], [token_plot, token_stats], api_name="ui_pick_token",
                        api_visibility="private", show_progress="hidden")
-    steps_state.change(on_pick_token, [token_index, steps_state], [token_plot, token_stats],
-                       api_name="ui_show_first_token", api_visibility="private", show_progress="hidden")
     continuations_button.click(on_continuations, [prompt, count, length, *sampling, seed], continuation_cards,
                                api_name="ui_continuations", api_visibility="private")
     score_button.click(on_score, score_input, [score_marks, score_plot, score_stats], api_name="ui_score",
