@@ -66,6 +66,8 @@ def random_batch(tokens: torch.Tensor, block_size: int, batch_size: int, generat
 def validation_windows(tokens: torch.Tensor, block_size: int, count: int):
     """Up to `count` evenly spread, non-overlapping (inputs, targets) windows of the validation stream."""
     total = (len(tokens) - 1) // block_size
+    if total < 1:
+        raise ValueError(f"the validation text has {len(tokens)} tokens; it needs more than {block_size}")
     picks = torch.linspace(0, total - 1, min(count, total)).long()
     x = torch.stack([tokens[i * block_size:(i + 1) * block_size] for i in picks])
     y = torch.stack([tokens[i * block_size + 1:(i + 1) * block_size + 1] for i in picks])
@@ -102,7 +104,7 @@ def make_optimizer(model: GPT, preset: TrainPreset) -> torch.optim.AdamW:
 
 def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = None, seed: int = 1337) -> dict:
     """Train tokenizer and model; write tokenizer.json, gpt.safetensors/.json and train_log.json to out_dir."""
-    preset = replace(PRESETS[preset_name], steps=steps or PRESETS[preset_name].steps)
+    preset = replace(PRESETS[preset_name], steps=PRESETS[preset_name].steps if steps is None else steps)
     device = pick_device()
     torch.manual_seed(seed)
     train_text, val_text = load_split("train", data_dir), load_split("val", data_dir)
