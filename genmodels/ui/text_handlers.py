@@ -24,6 +24,7 @@ SURPRISAL_BINS = [(8.0, "≥ 8 bits"), (4.0, "4–8 bits"), (1.0, "1–4 bits"),
 PROBABILITY_COLORS = {"p ≥ 50%": "#56B4E9", "10–50%": "#009E73", "1–10%": "#E69F00", "p < 1%": "#D55E00"}
 SURPRISAL_COLORS = {"< 1 bit": "#56B4E9", "1–4 bits": "#009E73", "4–8 bits": "#E69F00", "≥ 8 bits": "#D55E00"}
 STREAM_EVERY = 4  # tokens between UI refreshes while generating
+START_MARKER = "⟨start of text⟩ "
 
 
 def probability_label(p: float) -> str:
@@ -115,8 +116,9 @@ def on_generate(prompt, max_new_tokens, temperature, top_k, top_p, seed):
 
 
 def highlighted(prompt_text: str, views: list[explain.StepView]) -> list[tuple[str, str | None]]:
-    """The prompt unmarked, then each generated token labelled by its probability bin."""
-    return [(prompt_text, None)] + [(v.token, probability_label(v.model_prob)) for v in views]
+    """The prompt unmarked (an empty one shown as the start marker, so token i is always segment i),
+    then each generated token labelled by its probability bin."""
+    return [(prompt_text or START_MARKER, None)] + [(v.token, probability_label(v.model_prob)) for v in views]
 
 
 def generation_summary(views: list[explain.StepView], note: str) -> str:
