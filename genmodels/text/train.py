@@ -6,7 +6,6 @@ the best validation loss is kept; the JSON log holds every train and validation 
 """
 import argparse
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from genmodels.data.shakespeare import DATA_DIR, load_split
 from genmodels.runtime import pick_device
 from genmodels.text.gpt import GPT, GPTConfig
 from genmodels.text.tokenizer import END_OF_TEXT, encode, train_tokenizer
+from genmodels.training import adamw, autocast, warmup_cosine
 
 
 @dataclass
@@ -44,15 +44,6 @@ PRESETS = {
                         steps=60, learning_rate=3e-3, warmup_steps=5, eval_interval=20, eval_windows=16,
                         out_dir="data/tiny-run/text"),
 }
-
-
-def learning_rate(step: int, preset: TrainPreset) -> float:
-    """Linear warmup, then cosine decay to min_learning_rate (as in nanoGPT)."""
-    if step < preset.warmup_steps:
-        return preset.learning_rate * (step + 1) / preset.warmup_steps
-    progress = min(1.0, (step - preset.warmup_steps) / max(1, preset.steps - preset.warmup_steps))
-    span = preset.learning_rate - preset.min_learning_rate
-    return preset.min_learning_rate + 0.5 * (1 + math.cos(math.pi * progress)) * span
 
 
 def random_batch(tokens: torch.Tensor, block_size: int, batch_size: int, generator: torch.Generator):
@@ -89,19 +80,6 @@ def validation_loss(model: GPT, windows, device, batch_size: int = 64) -> float:
     return total / y_all.numel()
 
 
-def autocast(device: torch.device):
-    """bf16 autocast on CUDA, a no-op elsewhere."""
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
-
-
-def make_optimizer(model: GPT, preset: TrainPreset) -> torch.optim.AdamW:
-    """AdamW with weight decay on matrices only (nanoGPT's grouping)."""
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": preset.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=preset.learning_rate, betas=(0.9, 0.95))
-
-
 def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = None, seed: int = 1337) -> dict:
     """Train tokenizer and model; write tokenizer.json, gpt.safetensors/.json and train_log.json to out_dir."""
     preset = replace(PRESETS[preset_name], steps=PRESETS[preset_name].steps if steps is None else steps)
@@ -115,7 +93,7 @@ def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = N
     val_tokens = torch.tensor(encode(tokenizer, val_text), dtype=torch.long)
     config = GPTConfig(**{**asdict(preset.model), "vocab_size": tokenizer.get_vocab_size()})
     model = GPT(config).to(device)
-    optimizer = make_optimizer(model, preset)
+    optimizer = adamw(model, preset.learning_rate, preset.weight_decay, betas=(0.9, 0.95))
     windows = validation_windows(val_tokens, config.block_size, preset.eval_windows)
     generator = torch.Generator().manual_seed(seed)
     log = {"preset": preset_name, "device": str(device), "params": model.num_params(), "config": asdict(config),
@@ -136,7 +114,8 @@ def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = N
         if step == steps:
             break
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, preset)
+            group["lr"] = warmup_cosine(step, steps, preset.learning_rate, preset.min_learning_rate,
+                                        preset.warmup_steps)
         x, y = random_batch(train_tokens, config.block_size, preset.batch_size, generator)
         with autocast(device):
             logits = model(x.to(device))

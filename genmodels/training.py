@@ -1,0 +1,26 @@
+"""Pieces every training entry point shares: the learning-rate schedule, the optimizer grouping, autocast."""
+import math
+
+import torch
+from torch import nn
+
+
+def warmup_cosine(step: int, steps: int, peak: float, floor: float, warmup: int) -> float:
+    """Linear warmup to `peak`, then cosine decay to `floor` at `steps` (as in nanoGPT)."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, steps - warmup))
+    return floor + 0.5 * (1 + math.cos(math.pi * progress)) * (peak - floor)
+
+
+def adamw(model: nn.Module, lr: float, weight_decay: float, betas=(0.9, 0.999)) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices and kernels only, not on biases and norms (nanoGPT's grouping)."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas)
+
+
+def autocast(device: torch.device):
+    """bf16 autocast on CUDA, a no-op elsewhere."""
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
