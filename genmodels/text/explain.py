@@ -52,14 +52,17 @@ def candidate_rows(tm: TextModel, raw_probs: torch.Tensor, probs: torch.Tensor, 
              "kept": bool(kept[i]), "sampled": i == sampled} for i, t in zip(order, texts)]
 
 
-def nucleus_view(logits: torch.Tensor, temperature: float, top_k: int, top_p: float, top_n: int) -> dict:
-    """What top-p sees: the distribution after temperature and top-k, sorted, with its running total."""
+def nucleus_view(logits: torch.Tensor, temperature: float, top_k: int, top_p: float, top_n: int,
+                 max_n: int = 60) -> dict:
+    """What top-p sees: the distribution after temperature and top-k, sorted, with its running total; at least
+    `top_n` tokens are listed, more (up to `max_n`) when needed to show the token that crosses p."""
     probs = apply_top_k(apply_temperature(logits.float(), temperature), top_k).softmax(-1)  # (V,)
     sorted_probs, order = probs.sort(descending=True)
     cumulative = sorted_probs.cumsum(-1)
     crossing = int((cumulative < top_p).sum().clamp(max=len(probs) - 1))  # first rank whose total reaches p
-    return {"ids": order[:top_n].tolist(), "probs": sorted_probs[:top_n].tolist(),
-            "cumulative": cumulative[:top_n].tolist(), "top_p": top_p, "crossing_rank": crossing}
+    shown = max(top_n, min(crossing + 3, max_n))
+    return {"ids": order[:shown].tolist(), "probs": sorted_probs[:shown].tolist(),
+            "cumulative": cumulative[:shown].tolist(), "top_p": top_p, "crossing_rank": crossing}
 
 
 @dataclass

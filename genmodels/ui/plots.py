@@ -40,7 +40,7 @@ def distribution_figure(candidates: list[dict], title: str = "Next-token distrib
             fig.add_annotation(x=i, y=max(c["model_prob"], c["adjusted_prob"]), text="sampled", showarrow=True,
                                arrowhead=2, ay=-30, font=dict(color=BLACK))
     fig.update_xaxes(tickmode="array", tickvals=x, ticktext=labels, tickangle=-45)
-    fig.update_yaxes(title="probability", tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(title="probability", tickformat=".2~%", rangemode="tozero")
     fig.update_layout(barmode="group", bargap=0.2)
     return _layout(fig, title)
 
@@ -58,7 +58,8 @@ def cumulative_figure(tokens: list[str], probs: list[float], cumulative: list[fl
                   annotation_position="bottom right")
     fig.update_xaxes(tickmode="array", tickvals=x, ticktext=[show_token(t) for t in tokens], tickangle=-45)
     fig.update_yaxes(title="probability", tickformat=".0%", range=[0, 1.05])
-    return _layout(fig, "Cumulative probability: top-p keeps tokens until the total reaches p")
+    kept_count = f"{crossing_rank + 1} kept" + ("" if crossing_rank < len(tokens) else " (beyond this chart)")
+    return _layout(fig, f"Cumulative probability: top-p keeps tokens until the total reaches p ({kept_count})")
 
 
 def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
@@ -74,13 +75,53 @@ def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
     return _layout(fig, "Surprisal per token: -log₂ P(token | everything before it)")
 
 
-def loss_curves_figure(log: dict, title: str = "Training") -> go.Figure:
-    """Train and validation loss (nats per token) against step, from a JSON training log."""
+def loss_curves_figure(log: dict, title: str = "Training", y_title: str = "cross-entropy (nats / token)",
+                       val_name: str = "validation (held-out plays)") -> go.Figure:
+    """Train loss, and validation loss when the log has it, against step, from a JSON training log."""
     fig = go.Figure()
     fig.add_scatter(x=log["train"]["step"], y=log["train"]["loss"], name="train", mode="lines",
                     line=dict(color=SKY, width=1))
-    fig.add_scatter(x=log["val"]["step"], y=log["val"]["loss"], name="validation (held-out plays)",
-                    mode="lines+markers", line=dict(color=VERMILLION, width=2))
+    if "val" in log:
+        fig.add_scatter(x=log["val"]["step"], y=log["val"]["loss"], name=val_name, mode="lines+markers",
+                        line=dict(color=VERMILLION, width=2))
     fig.update_xaxes(title="step")
-    fig.update_yaxes(title="cross-entropy (nats / token)")
+    fig.update_yaxes(title=y_title)
     return _layout(fig, title, height=320)
+
+
+def noise_levels_figure(timesteps: list[int], noise_levels: list[float]) -> go.Figure:
+    """The noise level sqrt(1 - abar_t) of x_t at each sampling step: how fast the chosen steps remove noise."""
+    steps = list(range(1, len(timesteps) + 1))
+    signal = [(1 - n * n) ** 0.5 for n in noise_levels]
+    hover = [f"step {s}: t = {t}" for s, t in zip(steps, timesteps)]
+    fig = go.Figure()
+    fig.add_scatter(x=steps, y=noise_levels, name="noise  √(1 − ᾱₜ)", mode="lines+markers", hovertext=hover,
+                    line=dict(color=VERMILLION, width=2), marker=dict(size=4))
+    fig.add_scatter(x=steps, y=signal, name="signal  √ᾱₜ", mode="lines+markers", hovertext=hover,
+                    line=dict(color=BLUE, width=2), marker=dict(size=4))
+    fig.update_xaxes(title="sampling step")
+    fig.update_yaxes(title="coefficient of x₀ / of noise in xₜ", range=[0, 1.05])
+    return _layout(fig, "Noise level along the chosen steps", height=300)
+
+
+def schedule_figure(signal: list[float], noise: list[float], t: int) -> go.Figure:
+    """sqrt(abar_t) and sqrt(1 - abar_t) over all T timesteps, with the chosen t marked."""
+    x = list(range(len(signal)))
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=signal, name="√ᾱₜ (signal kept)", mode="lines", line=dict(color=BLUE, width=2))
+    fig.add_scatter(x=x, y=noise, name="√(1 − ᾱₜ) (noise added)", mode="lines", line=dict(color=VERMILLION, width=2))
+    fig.add_vline(x=t, line=dict(color=BLACK, dash="dot"), annotation_text=f"t = {t}")
+    fig.update_xaxes(title="timestep t")
+    fig.update_yaxes(range=[0, 1.05])
+    return _layout(fig, "The cosine schedule: xₜ = √ᾱₜ x₀ + √(1 − ᾱₜ) ε", height=300)
+
+
+def similarity_figure(names: list[str], similarity: list[float]) -> go.Figure:
+    """Cosine similarity of a prompt's vector with each class prototype, as horizontal bars."""
+    best = max(range(len(similarity)), key=similarity.__getitem__)
+    colors = [ORANGE if i == best else SKY for i in range(len(names))]
+    fig = go.Figure(go.Bar(x=similarity, y=names, orientation="h", marker=dict(color=colors),
+                           hovertext=[f"{n}: {s:.3f}" for n, s in zip(names, similarity)], hoverinfo="text"))
+    fig.update_xaxes(title="cosine similarity", range=[min(0.0, min(similarity)) - 0.05, 1.0])
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "What the text encoder understood", height=320)
