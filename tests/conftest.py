@@ -1,6 +1,7 @@
 """Shared fixtures: one launched app per test session, a gradio_client for it, and a Chromium page."""
 import os
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def cpu_one_thread():
+    """Force the CPU device and one torch thread inside the block (for module-scoped training fixtures)."""
+    import torch
+
+    previous, threads = os.environ.get("GENMODELS_DEVICE"), torch.get_num_threads()
+    os.environ["GENMODELS_DEVICE"] = "cpu"
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        if previous is None:
+            del os.environ["GENMODELS_DEVICE"]
+        else:
+            os.environ["GENMODELS_DEVICE"] = previous
 
 
 @pytest.fixture

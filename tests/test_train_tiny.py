@@ -10,6 +10,7 @@ from genmodels.checkpoint import load_checkpoint
 from genmodels.text.gpt import GPT, GPTConfig
 from genmodels.text.tokenizer import END_OF_TEXT, decode, encode, load_tokenizer
 from genmodels.text.train import PRESETS, train, validation_loss, validation_windows
+from tests.conftest import cpu_one_thread
 
 SPEAKERS = ["MARGERY", "TOBIAS", "CLERK", "DUKE", "NURSE", "PORTER"]
 SUBJECTS = ["the king", "my lord", "the moon", "this bread", "the mayor", "your cousin", "the ship"]
@@ -35,15 +36,8 @@ def run(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("out") / "text"
     (data_dir / "train.txt").write_text("".join(END_OF_TEXT + make_play(rng, 200) for _ in range(4)))
     (data_dir / "val.txt").write_text("".join(END_OF_TEXT + make_play(rng, 100) for _ in range(2)))
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GENMODELS_DEVICE", "cpu")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        log = train("tiny", data_dir, out_dir)
-    finally:
-        torch.set_num_threads(threads)
-        mp.undo()
+    with cpu_one_thread():
+            log = train("tiny", data_dir, out_dir)
     return data_dir, out_dir, log
 
 

@@ -1,0 +1,1 @@
+"""Judging generated images: a Fashion-MNIST classifier and the metrics built on it."""
