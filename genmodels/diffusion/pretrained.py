@@ -1,0 +1,66 @@
+"""The committed diffusion model, loaded once per process and shared read-only, and its guided denoiser."""
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer
+
+from genmodels.checkpoint import CheckpointError, load_checkpoint
+from genmodels.diffusion.samplers import Denoiser, classifier_free_guidance
+from genmodels.diffusion.schedule import NoiseSchedule, cosine_schedule, linear_schedule
+from genmodels.diffusion.text_encoder import TextEncoder, TextEncoderConfig
+from genmodels.diffusion.unet import UNet, UNetConfig
+from genmodels.runtime import pick_device
+
+ASSET_DIR = Path("assets/diffusion")
+REMAKE = "python -m genmodels.diffusion.train --preset gpu"
+SCHEDULES = {"cosine": cosine_schedule, "linear": linear_schedule}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DiffusionModel:
+    unet: UNet
+    text_encoder: TextEncoder
+    tokenizer: Tokenizer
+    schedule: NoiseSchedule
+    record: dict  # the U-Net checkpoint's JSON (config, preset, steps, schedule)
+
+
+@cache
+def _load(asset_dir: Path) -> DiffusionModel:
+    device = pick_device()
+    unet, record = load_checkpoint(UNet, UNetConfig, asset_dir / "unet", REMAKE, device=device)
+    text_encoder, _ = load_checkpoint(TextEncoder, TextEncoderConfig, asset_dir / "text_encoder", REMAKE, device=device)
+    tokenizer_path = asset_dir / "tokenizer.json"
+    if not tokenizer_path.is_file():
+        raise CheckpointError(f"{tokenizer_path} is missing; re-create it with `{REMAKE}`")
+    schedule = SCHEDULES[record["meta"]["schedule"]](record["meta"]["T"])
+    return DiffusionModel(unet, text_encoder, Tokenizer.from_file(str(tokenizer_path)), schedule, record)
+
+
+def load_diffusion_model(asset_dir: Path | str = ASSET_DIR) -> DiffusionModel:
+    """U-Net, text encoder, tokenizer and schedule from assets/diffusion, loaded on first use on the chosen device."""
+    with _lock:
+        return _load(Path(asset_dir))
+
+
+def make_denoiser(model: UNet, cond: torch.Tensor, uncond: torch.Tensor, guidance_scale: float) -> Denoiser:
+    """denoise(x_t, t) -> eps_uncond + s (eps_cond - eps_uncond) (Ho & Salimans 2022) for ddpm_steps / ddim_steps.
+
+    cond (B, D) and uncond (B or 1, D) run in one forward pass of 2B images; s = 1 and s = 0 run only their branch."""
+    uncond = uncond.expand_as(cond)
+
+    @torch.inference_mode()
+    def denoise(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if guidance_scale == 1:
+            return model(x_t, t, cond)
+        if guidance_scale == 0:
+            return model(x_t, t, uncond)
+        eps = model(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([cond, uncond]))  # (2B, 1, 28, 28)
+        eps_cond, eps_uncond = eps.chunk(2)
+        return classifier_free_guidance(eps_uncond, eps_cond, guidance_scale)
+
+    return denoise
