@@ -7,6 +7,8 @@ import statistics
 
 import torch
 
+from genmodels.diffusion.generate import Settings, conditioning, sample
+from genmodels.diffusion.pretrained import load_diffusion_model, make_denoiser
 from genmodels.runtime import DEVICE_ENV, make_generator, timer
 from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import generate_tokens, next_token_logits
@@ -64,7 +66,27 @@ def device_name(device: torch.device) -> str:
         return platform.processor() or platform.machine()
 
 
-BENCHES = {"text": bench_text}
+def bench_diffusion(steps: int = 50, repeats: int = 10) -> dict:
+    """Milliseconds per guided denoising step at batch 1 and 16, and the time of a 50-step guided DDIM sample."""
+    dm = load_diffusion_model()
+    device = dm.unet.conv_in.weight.device
+    step_ms = {}
+    for batch in (1, 16):
+        cond, uncond = conditioning(dm, "a sneaker", batch)
+        denoise = make_denoiser(dm.unet, cond, uncond, guidance_scale=3.0)
+        x, t = torch.randn(batch, 1, 28, 28, device=device), torch.full((batch,), 500, device=device)
+        step_ms[batch] = median_ms(lambda: denoise(x, t), device, repeats)
+    settings = Settings(prompt="a sneaker", guidance=3.0, steps=steps, seed=0, count=1)
+    sample_ms = median_ms(lambda: sample(dm, settings, keep=0), device, repeats=3, warmup=1)
+    return {
+        "family": "diffusion", "device": str(device), "device_name": device_name(device),
+        "threads": torch.get_num_threads(), "unet_params": dm.unet.num_params(),
+        "guided_step_ms_batch_1": round(step_ms[1], 2), "guided_step_ms_batch_16": round(step_ms[16], 2),
+        "sample_steps": steps, "guided_ddim_sample_ms": round(sample_ms, 1),
+    }
+
+
+BENCHES = {"text": bench_text, "diffusion": bench_diffusion}
 
 
 def main() -> None:

@@ -55,7 +55,8 @@ COMPARISON = """
 | **Diversity** | high | high | prone to mode collapse |
 
 These are the textbook verdicts. The app measures its own models on the machine it runs on: the text tab
-reports bits per character on held-out plays and tokens per second.
+reports bits per character on held-out plays and the time per token, the diffusion tab the time per image, the
+number of network evaluations, and how often an independent classifier recognizes what was asked for.
 """
 
 

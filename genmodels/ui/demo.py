@@ -1,8 +1,9 @@
 """Assemble the app: one tab per model family that exists, plus About."""
 import gradio as gr
 
+from genmodels.ui import diffusion_api, text_api
 from genmodels.ui.about_tab import build_about_tab
-from genmodels.ui.text_api import register_api
+from genmodels.ui.diffusion_tab import build_diffusion_tab
 from genmodels.ui.text_tab import build_text_tab
 
 TITLE = "Generative Models Explorer"
@@ -34,7 +35,10 @@ def build_demo() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Autoregressive (text)", id="text"):
                 build_text_tab()
+            with gr.Tab("Diffusion (images)", id="diffusion"):
+                build_diffusion_tab()
             with gr.Tab("About", id="about"):
                 build_about_tab()
-        register_api()
+        text_api.register_api()
+        diffusion_api.register_api()
     return demo

@@ -123,5 +123,5 @@ def similarity_figure(names: list[str], similarity: list[float]) -> go.Figure:
     fig = go.Figure(go.Bar(x=similarity, y=names, orientation="h", marker=dict(color=colors),
                            hovertext=[f"{n}: {s:.3f}" for n, s in zip(names, similarity)], hoverinfo="text"))
     fig.update_xaxes(title="cosine similarity", range=[min(0.0, min(similarity)) - 0.05, 1.0])
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "What the text encoder understood", height=320)
+    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=names, ticktext=names)
+    return _layout(fig, "What the text encoder understood", height=340)

@@ -1,0 +1,157 @@
+"""The diffusion tab: text-prompted sampling with every step visible, guidance, the forward process, morphs."""
+import json
+from pathlib import Path
+
+import gradio as gr
+
+from genmodels.data.fashion_mnist import CLASS_NAMES
+from genmodels.diffusion.generate import SAMPLERS
+from genmodels.diffusion.pretrained import ASSET_DIR
+from genmodels.ui import plots
+from genmodels.ui.diffusion_api import GUIDANCE_SCALES, MAX_FRAMES, MAX_GUIDANCE, MAX_IMAGES, MAX_STEPS
+from genmodels.ui.diffusion_handlers import on_compare, on_diffuse, on_forward, on_interpolate, on_scrub, on_understood
+from genmodels.ui.text_tab import LATEX
+
+DEFAULT_PROMPT = "a sneaker"
+EXAMPLE_PROMPTS = ["a sneaker", "a pair of trousers", "an ankle boot", "a handbag", "a summer dress",
+                   "a warm winter coat", ""]
+INTRO = r"""
+A diffusion model makes an image by removing noise. Training takes a real image $x_0$, mixes in Gaussian noise
+$\epsilon$ up to a random timestep $t$ in one jump,
+$$x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon, \qquad \bar\alpha_t = \prod_{s \le t}(1-\beta_s),$$
+and teaches a U-Net $\epsilon_\theta(x_t, t, \text{prompt})$ to say which noise was added. Any noisy image then
+gives a guess of the clean one,
+$$\hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\epsilon_\theta}{\sqrt{\bar\alpha_t}}.$$
+Sampling starts from pure noise and repeatedly steps to a slightly less noisy image using that guess. This model
+was trained here on Fashion-MNIST (28 × 28 clothing photos) with varied captions.
+"""
+SETTINGS_HELP = r"""
+- **Guidance scale** $s$ mixes the predictions with and without the prompt:
+  $\epsilon = \epsilon_\text{uncond} + s\,(\epsilon_\text{cond} - \epsilon_\text{uncond})$. $s = 0$ ignores the
+  prompt, $s = 1$ is the plain conditional model, larger $s$ follows the prompt harder (less variety).
+- **Steps**: how many of the 1000 training timesteps the sampler visits (evenly spaced, first and last always).
+- **DDPM** adds fresh noise at every step; **DDIM** with $\eta = 0$ is deterministic: the same seed always gives
+  the same image, and few steps already work. $\eta = 1$ makes DDIM as noisy as DDPM.
+- The empty prompt is the unconditional model: it draws any of the ten kinds of clothing.
+"""
+FORWARD_HELP = r"""
+The forward process needs no network: $x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon$ jumps
+straight to any $t$. Step by step it is $x_t = \sqrt{1-\beta_t}\,x_{t-1} + \sqrt{\beta_t}\,\epsilon_t$; the two agree in
+distribution. The model's estimate uses $\bar\alpha_t$:
+$\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\epsilon_\theta)/\sqrt{\bar\alpha_t}$. Written with $\beta_t$ instead of
+$\bar\alpha_t$, as some summaries do, it is right only for $t = 1$ (here index 0), where $\bar\alpha_1 = 1-\beta_1$.
+"""
+
+
+def training_panel() -> tuple:
+    """Loss curve and evaluation summary from the committed logs (None and a hint when missing)."""
+    log_path, eval_path = Path(ASSET_DIR) / "train_log.json", Path(ASSET_DIR) / "evaluation.json"
+    figure = None
+    if log_path.exists():
+        figure = plots.loss_curves_figure(json.loads(log_path.read_text()), "U-Net training on Fashion-MNIST",
+                                          y_title="noise-prediction MSE")
+    if not eval_path.exists():
+        return figure, "No evaluation recorded yet: run `python -m genmodels.diffusion.evaluate`."
+    e = json.loads(eval_path.read_text())
+    per_class = ", ".join(f"{name} {acc:.0%}" for name, acc in zip(CLASS_NAMES, e["per_class_accuracy"]))
+    return figure, (f"With guidance {e['guidance']} and {e['steps']} DDIM steps, the judge classifier recognizes "
+                    f"**{e['accuracy']:.1%}** of prompted samples as the prompted class ({per_class}). "
+                    f"Unconditional samples cover {e['unconditional_classes_covered']} of 10 classes. Measured by "
+                    f"`python -m genmodels.diffusion.evaluate` on {e['device']}.")
+
+
+def build_diffusion_tab() -> None:
+    """Lay out the tab and wire its events (call inside gr.Blocks)."""
+    gr.Markdown(INTRO, latex_delimiters=LATEX)
+    trajectory_state = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            prompt = gr.Textbox(label="Prompt", value=DEFAULT_PROMPT, placeholder="Empty: the unconditional model",
+                                elem_id="diffusion-prompt")
+            gr.Examples([[p] for p in EXAMPLE_PROMPTS], inputs=prompt, label="Example prompts",
+                        example_labels=[p or "(empty: unconditional)" for p in EXAMPLE_PROMPTS])
+            guidance = gr.Slider(0, MAX_GUIDANCE, value=3, step=0.5, label="Guidance scale",
+                                 elem_id="diffusion-guidance")
+            steps = gr.Slider(1, MAX_STEPS, value=50, step=1, label="Steps", elem_id="diffusion-steps")
+            with gr.Row():
+                sampler = gr.Radio(list(SAMPLERS), value="DDIM", label="Sampler")
+                eta = gr.Slider(0, 1, value=0, step=0.05, label="DDIM eta")
+            with gr.Row():
+                seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed")
+                count = gr.Slider(1, MAX_IMAGES, value=8, step=1, label="Images", elem_id="diffusion-count")
+            diffuse_button = gr.Button("Generate images", variant="primary", elem_id="diffuse-button")
+            similarity_plot = gr.Plot(value=lambda: on_understood(DEFAULT_PROMPT), elem_id="similarity-plot",
+                                      label="What the text encoder understood")
+            with gr.Accordion("What the settings do", open=False):
+                gr.Markdown(SETTINGS_HELP, latex_delimiters=LATEX)
+        with gr.Column(scale=2, min_width=320):
+            with gr.Tab("Sample"):
+                diffusion_stats = gr.Markdown(elem_id="diffusion-stats")
+                result_gallery = gr.Gallery(label="Images (the judge classifier's verdict below each)", columns=8,
+                                            height=340, object_fit="contain", elem_id="diffusion-gallery")
+                strip = gr.Image(label="Film strip of image 1: x_t (top) and the x0 estimate (bottom)",
+                                 type="pil", elem_id="film-strip", show_label=True)
+                scrub = gr.Slider(1, 2, value=1, step=1, label="Recorded step", interactive=False,
+                                  elem_id="diffusion-scrub")
+                scrub_caption = gr.Markdown(elem_id="scrub-caption")
+                with gr.Row():
+                    scrub_xt = gr.Image(label="x_t", type="pil")
+                    scrub_x0 = gr.Image(label="x0 estimate", type="pil")
+                    scrub_eps = gr.Image(label="predicted noise ε", type="pil")
+                with gr.Row():
+                    gif = gr.Image(label="The whole trajectory (animation)", type="filepath", elem_id="diffusion-gif")
+                    noise_plot = gr.Plot(label="Noise level along the chosen steps")
+            with gr.Tab("Compare guidance"):
+                gr.Markdown("The same seed and prompt at guidance 0, 1, 3 and 7: watch the prompt take hold.")
+                compare_button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+                with gr.Row():
+                    compare_galleries = [gr.Gallery(label=f"guidance {s:g}", columns=2, height=340,
+                                                    object_fit="contain", elem_id=f"compare-{i}")
+                                         for i, s in enumerate(GUIDANCE_SCALES)]
+            with gr.Tab("Forward process") as forward_tab:
+                gr.Markdown(FORWARD_HELP, latex_delimiters=LATEX)
+                with gr.Row():
+                    example = gr.Radio(CLASS_NAMES, value="Sneaker", label="Example image (Fashion-MNIST test set)")
+                    t_slider = gr.Slider(0, 999, value=300, step=1, label="Timestep t", elem_id="forward-t")
+                    forward_seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Noise seed")
+                with gr.Row():
+                    forward_images = [gr.Image(label=label, type="pil") for label in
+                                      ("x0 (real)", "noise ε", "x_t", "x0 estimate")]
+                forward_text = gr.Markdown(elem_id="forward-text")
+                schedule_plot = gr.Plot(label="Signal and noise coefficients")
+            with gr.Tab("Noise interpolation"):
+                gr.Markdown("Deterministic DDIM (η = 0) maps each start noise to one image. Walk along the sphere "
+                            "between two seeds' noise (spherical interpolation) and the images morph smoothly.")
+                with gr.Row():
+                    seed_a = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed A")
+                    seed_b = gr.Number(1, precision=0, minimum=0, maximum=2**31 - 1, label="Seed B")
+                    frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, label="Frames")
+                    interpolate_button = gr.Button("Interpolate", variant="primary", elem_id="interpolate-button")
+                morph_strip = gr.Image(label="From seed A to seed B", type="pil", elem_id="morph-strip")
+                morph_gif = gr.Image(label="Animation (there and back)", type="filepath")
+            with gr.Tab("How it was trained"):
+                figure, summary = training_panel()
+                gr.Markdown(summary)
+                gr.Plot(value=figure, label="Training loss")
+
+    settings = [prompt, guidance, steps, sampler, eta, seed, count]
+    scrub_views = [scrub_xt, scrub_x0, scrub_eps, scrub_caption]
+    diffuse_button.click(on_diffuse, settings, [result_gallery, strip, scrub, gif, noise_plot, similarity_plot,
+                                                diffusion_stats, trajectory_state, *scrub_views],
+                         api_name="ui_diffuse", api_visibility="private")
+    prompt.change(on_understood, prompt, similarity_plot, api_name="ui_understood", api_visibility="private",
+                  trigger_mode="always_last", show_progress="hidden")
+    scrub.change(on_scrub, [scrub, trajectory_state], scrub_views, api_name="ui_scrub", api_visibility="private",
+                 show_progress="hidden")
+    compare_button.click(on_compare, [prompt, steps, seed, count], compare_galleries, api_name="ui_compare_guidance",
+                         api_visibility="private")
+    forward_inputs = [example, t_slider, forward_seed]
+    forward_tab.select(on_forward, forward_inputs, [*forward_images, forward_text, schedule_plot],
+                       api_name="ui_forward_open", api_visibility="private", show_progress="hidden")
+    for control in forward_inputs:
+        control.change(on_forward, forward_inputs, [*forward_images, forward_text, schedule_plot],
+                       api_name=f"ui_forward_{control.elem_id or control.label.split()[0].lower()}",
+                       api_visibility="private", trigger_mode="always_last", show_progress="hidden")
+    interpolate_button.click(on_interpolate, [prompt, seed_a, seed_b, frames, steps, guidance],
+                             [morph_strip, morph_gif],
+                             api_name="ui_interpolate_noise", api_visibility="private")
