@@ -2,14 +2,16 @@
 experiments the app runs (guidance comparison, forward process, noise-space interpolation)."""
 import time
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Iterator
 
 import torch
+from tokenizers import Tokenizer
 
 from genmodels.diffusion.pretrained import DiffusionModel, make_denoiser
 from genmodels.diffusion.samplers import DiffusionStep, ddim_steps, ddpm_steps, respaced_timesteps
 from genmodels.diffusion.schedule import predict_x0, q_sample
-from genmodels.diffusion.text_encoder import class_similarity, encode_prompts
+from genmodels.diffusion.text_encoder import TextEncoder, class_prototypes, class_similarity, encode_prompts
 from genmodels.interpolate import slerp
 from genmodels.runtime import make_generator, synchronize
 
@@ -58,10 +60,19 @@ def conditioning(dm: DiffusionModel, prompt: str, count: int) -> tuple[torch.Ten
     return vectors[:1].expand(count, -1), vectors[1:].expand(count, -1)
 
 
+@cache
+def prototypes_of(encoder: TextEncoder, tokenizer: Tokenizer, device: torch.device) -> torch.Tensor:
+    """The class prototypes (10, D) of a loaded text encoder, computed once."""
+    with torch.inference_mode():
+        return class_prototypes(encoder, tokenizer, device)
+
+
 def understood(dm: DiffusionModel, prompt: str) -> list[float]:
     """Cosine similarity of the prompt's vector with each class's prototype (10,)."""
+    device = dm.unet.conv_in.weight.device
     with torch.inference_mode():
-        return class_similarity(dm.text_encoder, dm.tokenizer, [prompt], dm.unet.conv_in.weight.device)[0].tolist()
+        prototypes = prototypes_of(dm.text_encoder, dm.tokenizer, device)
+        return class_similarity(dm.text_encoder, dm.tokenizer, [prompt], device, prototypes)[0].tolist()
 
 
 def start_noise(seed: int, count: int, device) -> torch.Tensor:

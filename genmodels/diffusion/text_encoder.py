@@ -107,11 +107,19 @@ def encode_prompts(encoder: TextEncoder, tokenizer: Tokenizer, prompts: list[str
     return encoder(ids.to(device), mask.to(device))
 
 
-def class_similarity(encoder: TextEncoder, tokenizer: Tokenizer, prompts: list[str], device) -> torch.Tensor:
-    """Cosine similarity (B, 10) of each prompt's vector with each class prototype, the normalized mean of the
-    unit vectors of the class's phrases (captions.PHRASES): "what the text encoder understood"."""
+def class_prototypes(encoder: TextEncoder, tokenizer: Tokenizer, device) -> torch.Tensor:
+    """Unit vectors (10, D): each class's prototype, the normalized mean of its phrases' unit vectors (PHRASES)."""
     phrases = [phrase for class_phrases in PHRASES for phrase in class_phrases]
     unit = F.normalize(encode_prompts(encoder, tokenizer, phrases, device).float(), dim=-1)  # (P, D)
     prototypes = torch.stack([part.mean(dim=0) for part in unit.split([len(p) for p in PHRASES])])  # (10, D)
+    return F.normalize(prototypes, dim=-1)
+
+
+def class_similarity(encoder: TextEncoder, tokenizer: Tokenizer, prompts: list[str], device,
+                     prototypes: torch.Tensor | None = None) -> torch.Tensor:
+    """Cosine similarity (B, 10) of each prompt's vector with each class prototype: "what the text encoder
+    understood". Pass precomputed `prototypes` (class_prototypes) to skip encoding the phrases again."""
+    if prototypes is None:
+        prototypes = class_prototypes(encoder, tokenizer, device)
     prompt_unit = F.normalize(encode_prompts(encoder, tokenizer, prompts, device).float(), dim=-1)  # (B, D)
-    return prompt_unit @ F.normalize(prototypes, dim=-1).T  # (B, 10)
+    return prompt_unit @ prototypes.T  # (B, 10)
