@@ -1,7 +1,6 @@
 """The diffusion networks: U-Net shapes, text conditioning and the null prompt, the tiny training run, checkpoints,
 and the classifier-free guided denoiser."""
 import json
-import random
 from dataclasses import replace
 
 import pytest
@@ -9,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from genmodels.checkpoint import save_checkpoint
-from genmodels.diffusion.captions import PHRASES, TEMPLATES, class_captions, random_caption
+from genmodels.diffusion.captions import PHRASES, TEMPLATES, class_captions
 from genmodels.diffusion.pretrained import load_diffusion_model, make_denoiser
 from genmodels.diffusion.samplers import ddim_steps, respaced_timesteps
 from genmodels.diffusion.text_encoder import (
@@ -131,11 +130,9 @@ def test_captions_are_varied_and_belong_to_one_class():
     for label, phrases in enumerate(PHRASES):
         for phrase in phrases:
             assert owners.setdefault(phrase, label) == label, phrase
-    rng = random.Random(0)
     for label in range(10):
         captions = set(class_captions(label))
         assert len(captions) >= 8 * len(set(TEMPLATES)) and "" not in captions
-        assert all(random_caption(label, rng) in captions for _ in range(20))
 
 
 def test_training_captions_match_labels_and_drop_to_empty(tokenizer):

@@ -4,9 +4,6 @@ A caption is a template ("a photo of {}") filled with one of the class's phrases
 U-Net learns each class from many wordings, so free-text prompts land near the right class. The empty
 prompt "" is the unconditional one (classifier-free guidance, Ho & Salimans 2022).
 """
-import random
-
-UNCONDITIONAL = ""
 
 # One list per class, in the order of fashion_mnist.CLASS_NAMES; the first phrase is the class's short name.
 # These bare phrases are also the class prototypes: "what the text encoder understood" compares a prompt's
@@ -39,10 +36,6 @@ TEMPLATES = ["{}", "{}", "a photo of {}", "a picture of {}", "an image of {}", "
 
 
 def class_captions(label: int) -> list[str]:
-    """Each template filled with each phrase of class `label`; a uniform draw from it is random_caption's law."""
+    """Each template filled with each phrase of class `label` (training draws one of these uniformly)."""
     return [template.format(phrase) for template in TEMPLATES for phrase in PHRASES[label]]
 
-
-def random_caption(label: int, rng: random.Random) -> str:
-    """A caption for class `label`: a random phrase in a random template (the bare phrase 2 times in 10)."""
-    return rng.choice(TEMPLATES).format(rng.choice(PHRASES[label]))
