@@ -11,8 +11,8 @@ from genmodels.data.examples import load_examples
 from genmodels.data.fashion_mnist import CLASS_NAMES, to_model_range
 from genmodels.diffusion import generate
 from genmodels.diffusion.pretrained import DiffusionModel, load_diffusion_model
-from genmodels.eval.classifier import classify
-from genmodels.ui import images, validate
+from genmodels.ui import validate
+from genmodels.ui.judge import gray_levels, judged
 
 MAX_IMAGES = 16
 MAX_PROMPT_CHARS = 300  # the text encoder reads its first 24 tokens; longer prompts are cut there
@@ -43,21 +43,6 @@ def check_settings(prompt, guidance, steps, sampler, eta, seed, count) -> genera
         seed=validate.seed(seed),
         count=validate.number(count, "Number of images", 1, MAX_IMAGES, integer=True),
     )
-
-
-def judged(x: torch.Tensor) -> list[dict]:
-    """The Fashion-MNIST judge's verdict on each image (B, 1, 28, 28): class and confidence, if it is there."""
-    try:
-        probs = classify(x)
-    except (CheckpointError, FileNotFoundError):
-        return []
-    confidence, label = probs.max(dim=-1)
-    return [{"class": CLASS_NAMES[k], "confidence": round(c, 4)} for k, c in zip(label.tolist(), confidence.tolist())]
-
-
-def gray_levels(x: torch.Tensor) -> list:
-    """(B, 1, 28, 28) in [-1, 1] as nested lists of 0-255 integers (B, 28, 28)."""
-    return images.to_uint8(x).tolist()
 
 
 def diffuse(prompt: str = "a sneaker", guidance: float = 3.0, steps: int = 50, sampler: str = "DDIM",

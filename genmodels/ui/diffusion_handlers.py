@@ -14,20 +14,12 @@ from genmodels.ui.diffusion_api import (
     check_settings,
     diffusion_model,
     example_image,
-    judged,
 )
+from genmodels.ui.judge import verdict_captions
 
 STRIP_FRAMES = 10  # columns of the film strip
 STREAM_UPDATES = 20  # gallery refreshes while sampling
 NOISE_RANGE = 3.0  # predicted noise is shown from -3 to 3 standard deviations
-
-
-def captions(x, prefix: str = "") -> list[str]:
-    """'Sneaker 98%', the judge classifier's verdict, under each image (when the judge is available)."""
-    verdicts = judged(x)
-    if not verdicts:
-        return [prefix.strip()] * len(x)
-    return [f"{prefix}{v['class']} {v['confidence']:.0%}" for v in verdicts]
 
 
 def gallery(x, labels: list[str]) -> list[tuple]:
@@ -71,7 +63,7 @@ def on_diffuse(prompt, guidance, steps, sampler, eta, seed, count):
             preview = gallery(step.x0_pred, [label] * len(step.x0_pred))
             yield (preview, gr.skip(), gr.skip(), gr.skip(), gr.skip(), similarity,
                    f"Sampling… step {step.index + 1} of {settings.steps} (t = {step.t})", *[gr.skip()] * 5)
-    final = gallery(trajectory.images, captions(trajectory.images))
+    final = gallery(trajectory.images, verdict_captions(trajectory.images))
     per_image = trajectory.seconds / settings.count
     stats = (f"**{settings.count} images** in {trajectory.seconds:.2f} s ({per_image * 1000:.0f} ms per image), "
              f"{trajectory.network_evaluations} U-Net evaluations per image ({settings.steps} steps"
@@ -110,7 +102,7 @@ def on_compare(prompt, steps, seed, count):
     dm = diffusion_model()
     settings = check_settings(prompt, 3.0, steps, "DDIM", 0.0, seed, count)
     batches = generate.compare_guidance(dm, settings, GUIDANCE_SCALES)
-    return [gallery(b, captions(b)) for b in batches]
+    return [gallery(b, verdict_captions(b)) for b in batches]
 
 
 def on_forward(example, t, seed):
