@@ -1,0 +1,285 @@
+"""Live 2-D GAN in the spirit of GAN Lab (Kahng et al. 2019): toy mixtures, MLP G and D, one seeded session.
+
+A step is `d_steps` discriminator updates then one generator update (Goodfellow et al. 2014, Algorithm 1).
+D maximizes log D(x) + log(1 - D(G(z))); G minimizes log(1 - D(G(z))) ("minimax") or -log D(G(z))
+("non-saturating"). Everything runs on the CPU: the nets are too small to gain from a GPU.
+"""
+import math
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from genmodels.gan.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
+from genmodels.gan.toy_data import COVER_FRACTION, DATASETS, mode_coverage, sample_real, sliced_wasserstein
+from genmodels.runtime import make_generator
+
+LOSSES = GENERATOR_LOSSES
+LR_MAX = 0.1  # learning rates lie in (0, LR_MAX]
+D_STEPS_RANGE = (1, 10)
+BATCH_RANGE = (16, 1024)
+LATENT_RANGE = (1, 16)
+HIDDEN_RANGE = (8, 256)
+DEPTH_RANGE = (1, 4)  # hidden layers in G and in D
+SEED_RANGE = (0, 2**31 - 1)
+LIVE_SETTINGS = ("loss", "lr_g", "lr_d", "d_steps")  # these change mid-run; any other change starts a new run
+MAX_TOTAL_STEPS = 20_000  # a session refuses to train past this many G updates; reset() starts over
+HISTORY_POINTS = 2_000  # the loss history keeps at most this many rows (downsampled, never truncated)
+N_POINTS = 512  # fixed real points and generated points from a fixed latent batch, in every snapshot
+GRID_SIZE = 48  # D's P(real) is evaluated on a GRID_SIZE x GRID_SIZE grid over the extent
+
+
+def is_number(value) -> bool:
+    """An int or float (Python or numpy), not a bool."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def is_whole(value, lo: int, hi: int) -> bool:
+    """A whole number (3 or 3.0) in [lo, hi]."""
+    return is_number(value) and lo <= value <= hi and value == int(value)
+
+
+@dataclass
+class ToySettings:
+    """Everything that defines a run; the same settings (seed included) give the same run."""
+    dataset: str = "ring"
+    loss: str = "non-saturating"
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    d_steps: int = 1
+    batch_size: int = 256
+    latent_dim: int = 2
+    hidden: int = 128
+    depth: int = 3
+    seed: int = 0
+
+    def validate(self) -> "ToySettings":
+        """Raise ValueError naming every out-of-range setting, else return a copy with whole numbers as ints."""
+        errors = []
+        if self.dataset not in DATASETS:
+            errors.append(f"dataset must be one of {', '.join(DATASETS)} (got {self.dataset!r})")
+        if self.loss not in LOSSES:
+            errors.append(f"loss must be one of {', '.join(LOSSES)} (got {self.loss!r})")
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            if not is_number(value) or not 0 < value <= LR_MAX:
+                errors.append(f"{name} must be in (0, {LR_MAX}] (got {value!r})")
+        whole = {"d_steps": D_STEPS_RANGE, "batch_size": BATCH_RANGE, "latent_dim": LATENT_RANGE,
+                 "hidden": HIDDEN_RANGE, "depth": DEPTH_RANGE, "seed": SEED_RANGE}
+        for name, (lo, hi) in whole.items():
+            if not is_whole(getattr(self, name), lo, hi):
+                errors.append(f"{name} must be a whole number in [{lo}, {hi}] (got {getattr(self, name)!r})")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return replace(self, lr_g=float(self.lr_g), lr_d=float(self.lr_d),
+                       **{name: int(getattr(self, name)) for name in whole})
+
+
+PRESETS = {
+    "Ring of 8: converges": ToySettings(dataset="ring"),
+    "Grid of 25: converges": ToySettings(dataset="grid", hidden=64, latent_dim=8),
+    "Two moons: converges": ToySettings(dataset="moons"),
+    "Ring of 8: mode collapse": ToySettings(dataset="ring", lr_g=2e-3, lr_d=2e-4),  # G learns 10x faster than D
+}
+
+
+def mlp(sizes: list[int], activation, generator: torch.Generator) -> nn.Sequential:
+    """Linear layers sizes[0] -> ... -> sizes[-1] with `activation` between them; PyTorch's default init
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn from `generator`."""
+    layers = []
+    for d_in, d_out in zip(sizes, sizes[1:]):
+        linear, bound = nn.utils.skip_init(nn.Linear, d_in, d_out), 1 / math.sqrt(d_in)  # no global RNG draws
+        with torch.no_grad():
+            linear.weight.uniform_(-bound, bound, generator=generator)
+            linear.bias.uniform_(-bound, bound, generator=generator)
+        layers += [linear, activation()]
+    return nn.Sequential(*layers[:-1])
+
+
+class History:
+    """Per-step losses, D(x) and D(G(z)); at most `cap` rows: when full, the stride doubles and odd rows go."""
+    KEYS = ("step", "loss_d", "loss_g", "d_real", "d_fake")
+
+    def __init__(self, cap: int = HISTORY_POINTS):
+        self.cap, self.stride, self.rows = cap, 1, []
+
+    def add(self, row: tuple) -> None:
+        if row[0] % self.stride:
+            return
+        self.rows.append(row)
+        if len(self.rows) >= self.cap:
+            self.stride *= 2
+            self.rows = [r for r in self.rows if r[0] % self.stride == 0]
+
+    def as_arrays(self) -> dict[str, np.ndarray]:
+        table = np.array(self.rows, dtype=np.float64).reshape(-1, len(self.KEYS))  # (rows, 5)
+        return {key: table[:, i] for i, key in enumerate(self.KEYS)}
+
+
+def _jsonable(value):
+    """Numpy arrays and floats (also inside dicts) as lists of floats rounded to 4 digits, NaN/inf as None."""
+    if isinstance(value, dict):
+        return {key: _jsonable(v) for key, v in value.items()}
+    if not isinstance(value, (np.ndarray, float)):
+        return value
+    array = np.asarray(value, dtype=np.float64)
+    out = np.asarray(np.round(array, 4), dtype=object)
+    out[~np.isfinite(array)] = None
+    return out.tolist()
+
+
+@dataclass
+class Snapshot:
+    """What the UI draws after some steps; every array is numpy, to_dict() turns it into plain JSON."""
+    step: int
+    dataset: str
+    extent: tuple[float, float, float, float]  # (xmin, xmax, ymin, ymax)
+    real: np.ndarray  # (N_POINTS, 2) the same real points in every snapshot of a session
+    fake: np.ndarray  # (N_POINTS, 2) G(z) for a fixed latent batch
+    push: np.ndarray  # (N_POINTS, 2) -d loss_G / d x at each fake point: where G's loss moves it
+    grid_x: np.ndarray  # (GRID_SIZE,)
+    grid_y: np.ndarray  # (GRID_SIZE,)
+    d_grid: np.ndarray  # (GRID_SIZE, GRID_SIZE) D's P(real) at (grid_x[j], grid_y[i]) in row i, column j
+    history: dict[str, np.ndarray]  # History.KEYS -> (rows,)
+    last: dict[str, float]  # loss_d, loss_g, d_real, d_fake of the latest step (empty at step 0)
+    mode_shares: np.ndarray | None  # (K,) share of fake points within 3 sigma of each mode; None for moons
+    modes_covered: int | None  # modes holding >= COVER_FRACTION of the fake points; None for moons
+    n_modes: int | None
+    in_modes: float | None  # share of fake points within 3 sigma of some mode ("high quality")
+    distance: float  # sliced Wasserstein-1 between fake and real points
+    distance_floor: float  # the mean distance of fresh real samples to `real`: what a perfect G would score
+    diverged: bool
+    message: str
+
+    def to_dict(self) -> dict:
+        """Plain lists, floats, ints, strings and None: ready for json.dumps(allow_nan=False)."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+
+
+class ToyGAN:
+    """One training session: its own nets, optimizers, random generator and bounded history; reset() restarts it."""
+
+    def __init__(self, settings: ToySettings):
+        self.settings = settings.validate()
+        self.reset()
+
+    def reset(self) -> None:
+        """Rebuild everything from the settings and seed: the run starts again at step 0."""
+        s, dist = self.settings, DATASETS[self.settings.dataset]
+        init = make_generator(s.seed)  # weights, the training seed, then the fixed points, in this order
+        hidden = [s.hidden] * s.depth
+        self.G = mlp([s.latent_dim, *hidden, 2], nn.ReLU, init)  # z (B, latent_dim) -> x (B, 2)
+        self.D = nn.Sequential(mlp([2, *hidden, 1], lambda: nn.LeakyReLU(0.2), init),  # x (B, 2) -> logit (B,)
+                               nn.Flatten(0))  # LeakyReLU(0.2) in D as in DCGAN (Radford et al. 2016)
+        self.rng = make_generator(int(torch.randint(2**62, (), generator=init)))  # all training draws
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999))
+        self.real = sample_real(s.dataset, N_POINTS, init)  # (N_POINTS, 2)
+        self.z = torch.randn(N_POINTS, s.latent_dim, generator=init)  # (N_POINTS, latent_dim)
+        self.distance_floor = float(np.mean([sliced_wasserstein(sample_real(s.dataset, N_POINTS, init), self.real)
+                                             for _ in range(8)]))  # what a perfect generator would score
+        xmin, xmax, ymin, ymax = dist.extent
+        self.grid_x, self.grid_y = torch.linspace(xmin, xmax, GRID_SIZE), torch.linspace(ymin, ymax, GRID_SIZE)
+        gy, gx = torch.meshgrid(self.grid_y, self.grid_x, indexing="ij")
+        self.grid = torch.stack([gx.flatten(), gy.flatten()], 1)  # (GRID_SIZE**2, 2), row-major in y
+        self.steps, self.diverged, self.message = 0, False, ""
+        self.history, self.last = History(), {}
+
+    def adopt(self, settings: ToySettings) -> bool:
+        """Take new settings: the loss, learning rates and D steps apply from the next step on, a change to
+        anything else (data, seed, sizes) starts a new run. Returns whether the run restarted."""
+        settings = settings.validate()
+        restart = any(getattr(settings, f.name) != getattr(self.settings, f.name)
+                      for f in fields(settings) if f.name not in LIVE_SETTINGS)
+        self.settings = settings
+        if restart:
+            self.reset()
+            return True
+        for optimizer, lr in ((self.opt_g, settings.lr_g), (self.opt_d, settings.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+        return False
+
+    def _noise(self) -> torch.Tensor:
+        return torch.randn(self.settings.batch_size, self.settings.latent_dim, generator=self.rng)
+
+    def step(self) -> dict[str, float]:
+        """d_steps D updates, then one G update; returns loss_d, loss_g, D(x) and D(G(z)) of this step."""
+        if self.diverged:
+            raise RuntimeError(self.message)
+        if self.steps >= MAX_TOTAL_STEPS:
+            raise RuntimeError(f"this session reached the limit of {MAX_TOTAL_STEPS} steps: reset to start again")
+        s = self.settings
+        for _ in range(s.d_steps):
+            x = sample_real(s.dataset, s.batch_size, self.rng)  # (B, 2)
+            with torch.no_grad():
+                fake = self.G(self._noise())  # (B, 2)
+            real_logit, fake_logit = self.D(x), self.D(fake)  # (B,), (B,)
+            loss_d = discriminator_loss(real_logit, fake_logit)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+        fake_logit = self.D(self.G(self._noise()))  # (B,)
+        loss_g = generator_loss(fake_logit, s.loss)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.steps += 1
+        self.last = {"loss_d": loss_d.item(), "loss_g": loss_g.item(),  # D(x) from the last D update,
+                     "d_real": torch.sigmoid(real_logit).mean().item(),  # D(G(z)) from the G update
+                     "d_fake": torch.sigmoid(fake_logit).mean().item()}
+        self.history.add((self.steps, *self.last.values()))
+        bad = [k for k, v in self.last.items() if not math.isfinite(v)]
+        bad += [f"{name} weights" for name, net in (("G", self.G), ("D", self.D))
+                if not all(torch.isfinite(p).all() for p in net.parameters())]
+        if bad:
+            self.diverged = True
+            self.message = (f"training diverged at step {self.steps}: {', '.join(bad)} became NaN or infinite "
+                            "(try smaller learning rates); reset to start again")
+        return self.last
+
+    def train(self, n_steps: int, every: int = 50):
+        """Generator: run n_steps steps (fewer at divergence or at MAX_TOTAL_STEPS), yielding a snapshot
+        every `every` steps and one at the end."""
+        if not is_whole(n_steps, 1, MAX_TOTAL_STEPS):
+            raise ValueError(f"n_steps must be a whole number in [1, {MAX_TOTAL_STEPS}] (got {n_steps!r})")
+        if not is_whole(every, 1, MAX_TOTAL_STEPS):
+            raise ValueError(f"every must be a whole number in [1, {MAX_TOTAL_STEPS}] (got {every!r})")
+        if self.diverged or self.steps >= MAX_TOTAL_STEPS:
+            self.step()  # raises with the reason
+        return self._run(min(int(n_steps), MAX_TOTAL_STEPS - self.steps), int(every))
+
+    def _run(self, n_steps: int, every: int):
+        for done in range(1, n_steps + 1):
+            self.step()
+            if self.diverged:
+                break
+            if done % every == 0 and done < n_steps:
+                yield self.snapshot()
+        if not self.diverged and self.steps >= MAX_TOTAL_STEPS:
+            self.message = f"stopped at the limit of {MAX_TOTAL_STEPS} steps per session: reset to start again"
+        yield self.snapshot()
+
+    def snapshot(self) -> Snapshot:
+        """Real and generated points, D's P(real) on the grid, where G's loss pushes each fake point, metrics."""
+        dist = DATASETS[self.settings.dataset]
+        fake = self.G(self.z).detach().requires_grad_()  # (N_POINTS, 2)
+        loss_g = generator_loss(self.D(fake), self.settings.loss) * N_POINTS  # the sum: per-point gradients
+        push = -torch.autograd.grad(loss_g, fake)[0]  # (N_POINTS, 2)
+        fake = fake.detach()
+        with torch.no_grad():
+            d_grid = torch.sigmoid(self.D(self.grid)).view(GRID_SIZE, GRID_SIZE)  # (GRID_SIZE, GRID_SIZE)
+        shares = covered = in_modes = None
+        if dist.centers is not None:
+            shares, in_modes = mode_coverage(fake, torch.tensor(dist.centers), dist.sigma)  # (K,)
+            covered = int((shares >= COVER_FRACTION).sum())
+            shares = shares.numpy()
+        return Snapshot(
+            step=self.steps, dataset=self.settings.dataset, extent=dist.extent,
+            real=self.real.numpy().copy(), fake=fake.numpy(), push=push.numpy(),
+            grid_x=self.grid_x.numpy().copy(), grid_y=self.grid_y.numpy().copy(), d_grid=d_grid.numpy(),
+            history=self.history.as_arrays(), last=dict(self.last),
+            mode_shares=shares, modes_covered=covered, n_modes=None if dist.centers is None else len(dist.centers),
+            in_modes=in_modes, distance=sliced_wasserstein(fake, self.real), distance_floor=self.distance_floor,
+            diverged=self.diverged, message=self.message)
