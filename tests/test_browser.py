@@ -16,6 +16,12 @@ def set_number(page, elem_id: str, value) -> None:
     box.press("Enter")
 
 
+def open_tab(page, name: str, ready_selector: str) -> None:
+    """Click a top-level tab and wait until its first control is on the page."""
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_selector(ready_selector, timeout=TIMEOUT)
+
+
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

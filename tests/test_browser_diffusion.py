@@ -1,18 +1,13 @@
 """The diffusion tab in a real Chromium (Playwright): sampling shows images, the film strip, scrubbing, morphs."""
 import pytest
 
-from tests.test_browser import TIMEOUT, screenshot, set_number
+from tests.test_browser import TIMEOUT, open_tab, screenshot, set_number
 
 pytestmark = pytest.mark.browser
 
 
-def open_diffusion_tab(page):
-    page.get_by_role("tab", name="Diffusion (images)").click()
-    page.wait_for_selector("#diffuse-button", timeout=TIMEOUT)
-
-
 def test_sampling_shows_images_film_strip_and_steps(page):
-    open_diffusion_tab(page)
+    open_tab(page, "Diffusion (images)", "#diffuse-button")
     set_number(page, "diffusion-steps", 12)
     set_number(page, "diffusion-count", 4)
     page.click("#diffuse-button")
@@ -29,7 +24,7 @@ def test_sampling_shows_images_film_strip_and_steps(page):
 
 
 def test_forward_process_and_interpolation(page):
-    open_diffusion_tab(page)
+    open_tab(page, "Diffusion (images)", "#diffuse-button")
     page.get_by_role("tab", name="Forward process").click()
     page.wait_for_selector("#forward-text:has-text('At t = 300')", timeout=TIMEOUT)
     set_number(page, "forward-t", 900)

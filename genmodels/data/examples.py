@@ -1,7 +1,9 @@
-"""A few real Fashion-MNIST test images shipped in assets/, so the app can show real data without the dataset.
+"""Real Fashion-MNIST test images shipped in assets/, so the app can show real data without the dataset.
 
-`python -m genmodels.data.examples` writes assets/examples/fashion-mnist.png: the first test image of each
-class, side by side in class order (28 x 280 pixels, grayscale).
+`python -m genmodels.data.examples` writes two grayscale PNGs:
+- assets/examples/fashion-mnist.png: the first test image of each class, side by side in class order (28 x 280);
+- assets/examples/fashion-mnist-test-512.png: the first 512 test images, stacked top to bottom (14336 x 28),
+  the real side of the GAN discriminator's histograms.
 """
 from pathlib import Path
 
@@ -12,24 +14,36 @@ from PIL import Image
 from genmodels.data.fashion_mnist import CLASS_NAMES, load_split
 
 EXAMPLES_PATH = Path("assets/examples/fashion-mnist.png")
+REAL_PATH = Path("assets/examples/fashion-mnist-test-512.png")
+REAL_COUNT = 512
 REMAKE = "python -m genmodels.data.examples"
+
+
+def read_png(path: Path) -> np.ndarray:
+    """A shipped grayscale PNG as a uint8 array; a missing file names the command that makes it."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path} is missing; re-create it with `{REMAKE}`")
+    return np.asarray(Image.open(path).convert("L"))
 
 
 def load_examples(path: Path = EXAMPLES_PATH) -> torch.Tensor:
     """The shipped examples as uint8 (10, 28, 28), one per class in CLASS_NAMES order."""
-    if not Path(path).exists():
-        raise FileNotFoundError(f"{path} is missing; re-create it with `{REMAKE}`")
-    strip = np.asarray(Image.open(path).convert("L"))  # (28, 280)
+    strip = read_png(path)  # (28, 280)
     return torch.from_numpy(strip.copy()).view(28, len(CLASS_NAMES), 28).permute(1, 0, 2).contiguous()
+
+
+def load_real_images(path: Path = REAL_PATH) -> torch.Tensor:
+    """The first 512 Fashion-MNIST test images as uint8 (512, 28, 28)."""
+    return torch.from_numpy(read_png(path).copy()).view(-1, 28, 28)
 
 
 def main() -> None:
     images, labels = load_split("test")
     picks = [int((labels == k).nonzero()[0]) for k in range(len(CLASS_NAMES))]
-    strip = images[picks].permute(1, 0, 2).reshape(28, -1).numpy()  # (28, 280)
     EXAMPLES_PATH.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(strip, mode="L").save(EXAMPLES_PATH)
-    print(f"{EXAMPLES_PATH}: test images {picks}, one per class")
+    Image.fromarray(images[picks].permute(1, 0, 2).reshape(28, -1).numpy(), mode="L").save(EXAMPLES_PATH)
+    Image.fromarray(images[:REAL_COUNT].reshape(-1, 28).numpy(), mode="L").save(REAL_PATH)
+    print(f"{EXAMPLES_PATH}: test images {picks}, one per class; {REAL_PATH}: the first {REAL_COUNT} test images")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Assemble the app: one tab per model family that exists, plus About."""
 import gradio as gr
 
-from genmodels.ui import diffusion_api, text_api
+from genmodels.ui import diffusion_api, gan_api, text_api
 from genmodels.ui.about_tab import build_about_tab
 from genmodels.ui.diffusion_tab import build_diffusion_tab
+from genmodels.ui.gan_tab import build_gan_tab
 from genmodels.ui.text_tab import build_text_tab
 
 TITLE = "Generative Models Explorer"
@@ -37,8 +38,11 @@ def build_demo() -> gr.Blocks:
                 build_text_tab()
             with gr.Tab("Diffusion (images)", id="diffusion"):
                 build_diffusion_tab()
+            with gr.Tab("GAN (images)", id="gan"):
+                build_gan_tab()
             with gr.Tab("About", id="about"):
                 build_about_tab()
         text_api.register_api()
         diffusion_api.register_api()
+        gan_api.register_api()
     return demo

@@ -11,7 +11,8 @@ def show_token(token: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown) or "∅"
 
 
-def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
+def styled(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
+    """The app's look for every figure: title, font, white template, horizontal legend on top."""
     fig.update_layout(title=dict(text=title, x=0.01), height=height, font=FONT, template="plotly_white",
                       margin=dict(l=50, r=20, t=60, b=70), legend=dict(orientation="h", y=1.02, x=1, xanchor="right",
                                                                          yanchor="bottom"))
@@ -42,7 +43,7 @@ def distribution_figure(candidates: list[dict], title: str = "Next-token distrib
     fig.update_xaxes(tickmode="array", tickvals=x, ticktext=labels, tickangle=-45)
     fig.update_yaxes(title="probability", tickformat=".2~%", rangemode="tozero")
     fig.update_layout(barmode="group", bargap=0.2)
-    return _layout(fig, title)
+    return styled(fig, title)
 
 
 def cumulative_figure(tokens: list[str], probs: list[float], cumulative: list[float], top_p: float,
@@ -59,7 +60,7 @@ def cumulative_figure(tokens: list[str], probs: list[float], cumulative: list[fl
     fig.update_xaxes(tickmode="array", tickvals=x, ticktext=[show_token(t) for t in tokens], tickangle=-45)
     fig.update_yaxes(title="probability", tickformat=".0%", range=[0, 1.05])
     kept_count = f"{crossing_rank + 1} kept" + ("" if crossing_rank < len(tokens) else " (beyond this chart)")
-    return _layout(fig, f"Cumulative probability: top-p keeps tokens until the total reaches p ({kept_count})")
+    return styled(fig, f"Cumulative probability: top-p keeps tokens until the total reaches p ({kept_count})")
 
 
 def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
@@ -72,7 +73,7 @@ def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
                 hoverinfo="text")
     fig.update_xaxes(tickmode="array", tickvals=x, ticktext=[show_token(t) for t in tokens], tickangle=-60)
     fig.update_yaxes(title="surprisal (bits)", rangemode="tozero")
-    return _layout(fig, "Surprisal per token: -log₂ P(token | everything before it)")
+    return styled(fig, "Surprisal per token: -log₂ P(token | everything before it)")
 
 
 def loss_curves_figure(log: dict, title: str = "Training", y_title: str = "cross-entropy (nats / token)",
@@ -86,7 +87,7 @@ def loss_curves_figure(log: dict, title: str = "Training", y_title: str = "cross
                         line=dict(color=VERMILLION, width=2))
     fig.update_xaxes(title="step")
     fig.update_yaxes(title=y_title)
-    return _layout(fig, title, height=320)
+    return styled(fig, title, height=320)
 
 
 def noise_levels_figure(timesteps: list[int], noise_levels: list[float]) -> go.Figure:
@@ -101,7 +102,7 @@ def noise_levels_figure(timesteps: list[int], noise_levels: list[float]) -> go.F
                     line=dict(color=BLUE, width=2), marker=dict(size=4))
     fig.update_xaxes(title="sampling step")
     fig.update_yaxes(title="coefficient of x₀ / of noise in xₜ", range=[0, 1.05])
-    return _layout(fig, "Noise level along the chosen steps", height=300)
+    return styled(fig, "Noise level along the chosen steps", height=300)
 
 
 def schedule_figure(signal: list[float], noise: list[float], t: int) -> go.Figure:
@@ -113,7 +114,7 @@ def schedule_figure(signal: list[float], noise: list[float], t: int) -> go.Figur
     fig.add_vline(x=t, line=dict(color=BLACK, dash="dot"), annotation_text=f"t = {t}")
     fig.update_xaxes(title="timestep t")
     fig.update_yaxes(range=[0, 1.05])
-    return _layout(fig, "The cosine schedule: xₜ = √ᾱₜ x₀ + √(1 − ᾱₜ) ε", height=300)
+    return styled(fig, "The cosine schedule: xₜ = √ᾱₜ x₀ + √(1 − ᾱₜ) ε", height=300)
 
 
 def similarity_figure(names: list[str], similarity: list[float]) -> go.Figure:
@@ -124,4 +125,4 @@ def similarity_figure(names: list[str], similarity: list[float]) -> go.Figure:
                            hovertext=[f"{n}: {s:.3f}" for n, s in zip(names, similarity)], hoverinfo="text"))
     fig.update_xaxes(title="cosine similarity", range=[min(0.0, min(similarity)) - 0.05, 1.0])
     fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=names, ticktext=names)
-    return _layout(fig, "What the text encoder understood", height=340)
+    return styled(fig, "What the text encoder understood", height=340)

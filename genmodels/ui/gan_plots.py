@@ -1,0 +1,93 @@
+"""Pure plotly figure builders for the GAN tab: data in, figure out (Okabe-Ito colors, color-blind safe)."""
+import plotly.graph_objects as go
+
+from genmodels.ui.plots import BLACK, BLUE, GREY, ORANGE, SKY, VERMILLION, styled
+
+GREEN = "#009E73"
+
+
+def training_curves_figure(history: dict, title: str, keys=("loss_d", "loss_g", "d_real", "d_fake")) -> go.Figure:
+    """D and G losses and the discriminator's mean outputs D(x), D(G(z)) against step (history: lists by key)."""
+    d_loss, g_loss, d_real, d_fake = keys
+    steps = history["step"]
+    fig = go.Figure()
+    fig.add_scatter(x=steps, y=history[d_loss], name="D loss", mode="lines", line=dict(color=BLUE, width=1.5))
+    fig.add_scatter(x=steps, y=history[g_loss], name="G loss", mode="lines", line=dict(color=ORANGE, width=1.5))
+    fig.add_scatter(x=steps, y=history[d_real], name="D(x) on real", mode="lines", yaxis="y2",
+                    line=dict(color=GREEN, width=1, dash="dot"))
+    fig.add_scatter(x=steps, y=history[d_fake], name="D(G(z)) on fakes", mode="lines", yaxis="y2",
+                    line=dict(color=VERMILLION, width=1, dash="dot"))
+    fig.update_layout(yaxis=dict(title="loss"), yaxis2=dict(title="mean P(real)", overlaying="y", side="right",
+                                                            range=[0, 1]))
+    fig.update_xaxes(title="step")
+    return styled(fig, title, height=320)
+
+
+def latent_norms_figure(linear: list[float], spherical: list[float], typical: float) -> go.Figure:
+    """|z| along the linear and the spherical path, against the typical norm sqrt(d) of Gaussian latents."""
+    frames = list(range(1, len(linear) + 1))
+    fig = go.Figure()
+    fig.add_scatter(x=frames, y=linear, name="linear", mode="lines+markers", line=dict(color=ORANGE))
+    fig.add_scatter(x=frames, y=spherical, name="spherical", mode="lines+markers", line=dict(color=BLUE))
+    fig.add_hline(y=typical, line=dict(color=GREY, dash="dot"), annotation_text="√d: where Gaussian latents live",
+                  annotation_position="bottom right")
+    fig.update_xaxes(title="frame")
+    fig.update_yaxes(title="|z|", rangemode="tozero")
+    return styled(fig, "|z| along each path", height=300)
+
+
+def p_real_histogram_figure(real: list[float], fake: list[float], title: str) -> go.Figure:
+    """Histograms of the discriminator's P(real) on real images and on generated ones."""
+    fig = go.Figure()
+    bins = dict(start=0, end=1, size=0.05)
+    fig.add_histogram(x=real, name="real Fashion-MNIST", xbins=bins, marker=dict(color=BLUE), opacity=0.7)
+    fig.add_histogram(x=fake, name="generated", xbins=bins, marker=dict(color=ORANGE), opacity=0.7)
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title="discriminator's P(real)", range=[0, 1])
+    fig.update_yaxes(title="images")
+    return styled(fig, title, height=320)
+
+
+def class_histograms_figure(names: list[str], histograms: dict[str, list[float]]) -> go.Figure:
+    """Grouped bars: the share of each class among each generator's samples, as judged by the classifier."""
+    colors = [BLUE, VERMILLION, GREY, SKY]
+    fig = go.Figure()
+    for (label, shares), color in zip(histograms.items(), colors):
+        fig.add_bar(x=names, y=shares, name=label, marker=dict(color=color))
+    fig.add_hline(y=0.1, line=dict(color=GREY, dash="dot"), annotation_text="uniform (10%)")
+    fig.update_yaxes(title="share of samples", tickformat=".0%", rangemode="tozero")
+    fig.update_layout(barmode="group")
+    return styled(fig, "Which classes the generators draw (judged by the classifier)", height=340)
+
+
+def arrow_segments(points: list, vectors: list, longest: float) -> tuple[list, list]:
+    """Line segments from each point along its vector, scaled so the longest is `longest`; None breaks lines
+    (plotly's way to draw many segments as one trace). Points or vectors with a None (non-finite) are skipped."""
+    pairs = [(p, v) for p, v in zip(points, vectors) if None not in p and None not in v]
+    biggest = max([(v[0] ** 2 + v[1] ** 2) ** 0.5 for _, v in pairs] + [1e-12])
+    xs, ys = [], []
+    for (px, py), (vx, vy) in pairs:
+        xs += [px, px + longest * vx / biggest, None]
+        ys += [py, py + longest * vy / biggest, None]
+    return xs, ys
+
+
+def toy_figure(snapshot: dict, arrows: int = 96) -> go.Figure:
+    """The live 2-D GAN: D's P(real) over the plane as a heat map, real and generated points, and arrows showing
+    where the generator's loss pushes a subset of the generated points."""
+    x_min, x_max, y_min, y_max = snapshot["extent"]
+    fig = go.Figure()
+    fig.add_heatmap(x=snapshot["grid_x"], y=snapshot["grid_y"], z=snapshot["d_grid"], zmin=0, zmax=1,
+                    colorscale="PuOr_r", opacity=0.55, colorbar=dict(title="D: P(real)", len=0.8), hoverinfo="skip")
+    real, fake, push = snapshot["real"], snapshot["fake"], snapshot["push"]
+    fig.add_scatter(x=[p[0] for p in real], y=[p[1] for p in real], mode="markers", name="real data",
+                    marker=dict(color=GREEN, size=4, opacity=0.6))
+    fig.add_scatter(x=[p[0] for p in fake], y=[p[1] for p in fake], mode="markers", name="generated",
+                    marker=dict(color=BLUE, size=5, symbol="x", opacity=0.85))
+    xs, ys = arrow_segments(fake[:: max(1, len(fake) // arrows)], push[:: max(1, len(push) // arrows)],
+                            longest=0.08 * (x_max - x_min))
+    fig.add_scatter(x=xs, y=ys, mode="lines", name="G's push", line=dict(color=BLACK, width=1), hoverinfo="skip")
+    fig.update_xaxes(range=[x_min, x_max], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[y_min, y_max], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
+                     constrain="domain")
+    return styled(fig, f"Step {snapshot['step']}: real points, generated points, and where D says 'real'", height=560)

@@ -1,0 +1,201 @@
+"""The GAN tab: samples judged by the discriminator, latent interpolation, healthy versus collapsed, training
+replay, and the live 2-D GAN."""
+import json
+from pathlib import Path
+
+import gradio as gr
+
+from genmodels.data.fashion_mnist import CLASS_NAMES
+from genmodels.gan.pretrained import ASSET_DIR, KINDS
+from genmodels.ui.gan_api import MAX_DISCRIMINATED, MAX_FRAMES, MAX_SAMPLES
+from genmodels.ui.gan_handlers import (
+    MAX_FRAMES_PER_LEG,
+    MAX_WALK_POINTS,
+    on_compare,
+    on_discriminate,
+    on_interpolate,
+    on_pick,
+    on_replay,
+    on_sample,
+    on_walk,
+)
+from genmodels.ui.text_tab import LATEX
+from genmodels.ui.toy_gan_tab import build_toy_gan_tab
+
+MAX_SEED = 2**31 - 1
+INTRO = r"""
+A GAN trains two networks against each other. The **generator** $G$ turns a random vector $z \sim \mathcal N(0, I)$
+into an image in a single pass: no steps, no noise schedule. The **discriminator** $D$ looks at an image and says
+how likely it is to be real. $D$ is trained to tell real from generated, $G$ to fool it:
+$$\min_G \max_D \; \mathbb E_{x \sim \text{data}}[\log D(x)] + \mathbb E_{z}[\log(1 - D(G(z)))].$$
+In practice $G$ minimizes $-\log D(G(z))$, which pushes the same way but keeps its gradient when $D$ is winning.
+These two DCGANs were trained here on Fashion-MNIST; nothing ever tells the generator which class to draw.
+"""
+INTERPOLATION_HELP = r"""
+Every image comes from one latent vector. With $d$ dimensions, Gaussian latents almost all have length close to
+$\sqrt d$: they live on a thin shell. **Linear** interpolation $(1-\alpha) z_A + \alpha z_B$ cuts through the
+inside of that shell, where the generator saw no training latents, so mid-path images can wash out.
+**Spherical** interpolation (slerp) walks along the arc,
+$\frac{\sin((1-\alpha)\theta)}{\sin\theta} z_A + \frac{\sin(\alpha\theta)}{\sin\theta} z_B$ with
+$\cos\theta = \frac{z_A \cdot z_B}{|z_A||z_B|}$, and stays where the latents live.
+"""
+
+
+def evaluation_summary() -> str:
+    """The committed `python -m genmodels.gan.evaluate` figures in words, or how to make them."""
+    path = Path(ASSET_DIR) / "evaluation.json"
+    if not path.exists():
+        return "No evaluation recorded yet: run `python -m genmodels.gan.evaluate > assets/gan/evaluation.json`."
+    e = json.loads(path.read_text())
+    lines = []
+    for kind in KINDS:
+        r = e[kind]
+        top = max(range(len(CLASS_NAMES)), key=lambda k: r["histogram"][k])
+        lines.append(f"- **{kind}** ({r['training']['steps']:,} steps, {r['training']['loss']} loss): "
+                     f"{r['classes_covered']} of 10 classes, rarest {r['smallest_class_share']:.1%}, entropy "
+                     f"{r['entropy_bits']:.2f} bits, most common {CLASS_NAMES[top]} at {r['histogram'][top]:.0%}; "
+                     f"sample diversity {r['relative_pair_distance']:.2f}× that of real images.")
+    return (f"Measured by `python -m genmodels.gan.evaluate` on {e[KINDS[0]]['samples']:,} samples each "
+            "(classes as the judge classifier labels them; diversity is the mean pixel distance between sample "
+            "pairs relative to real test images):\n" + "\n".join(lines))
+
+
+def collapse_recipe() -> str:
+    """How the collapsed GAN was trained, from its committed log."""
+    path = Path(ASSET_DIR) / "collapsed_train_log.json"
+    if not path.exists():
+        return ""
+    return "**How the collapsed GAN was made.** " + json.loads(path.read_text()).get("collapse_recipe", "")
+
+
+def build_samples_tab() -> None:
+    """Grid of samples with P(real), picking interpolation ends, the two paths, and the latent walk."""
+    grid_seed = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            kind = gr.Radio(list(KINDS), value="healthy", label="Generator", elem_id="gan-kind")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", elem_id="gan-seed")
+            count = gr.Slider(1, MAX_SAMPLES, value=24, step=1, label="Images")
+            sample_button = gr.Button("Generate", variant="primary", elem_id="gan-sample-button")
+        with gr.Column(scale=3, min_width=320):
+            sample_stats = gr.Markdown(elem_id="gan-sample-stats")
+            samples = gr.Gallery(label="Samples, captioned with the discriminator's P(real) · the judge's verdict",
+                                 columns=6, height=560, object_fit="contain", elem_id="gan-gallery",
+                                 allow_preview=False)
+    gr.Markdown("### Latent interpolation\n" + INTERPOLATION_HELP, latex_delimiters=LATEX)
+    with gr.Row():
+        pick_end = gr.Radio(["A", "B"], value="A", label="Clicking a sample sets end")
+        seed_a = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="A: seed", elem_id="gan-seed-a")
+        index_a = gr.Number(0, precision=0, minimum=0, maximum=MAX_SAMPLES - 1, label="A: image index",
+                            elem_id="gan-index-a")
+        seed_b = gr.Number(1, precision=0, minimum=0, maximum=MAX_SEED, label="B: seed", elem_id="gan-seed-b")
+        index_b = gr.Number(0, precision=0, minimum=0, maximum=MAX_SAMPLES - 1, label="B: image index",
+                            elem_id="gan-index-b")
+        frames = gr.Slider(2, MAX_FRAMES, value=12, step=1, label="Frames", elem_id="gan-frames")
+    interpolate_button = gr.Button("Interpolate", variant="primary", elem_id="gan-interpolate-button")
+    interpolation_stats = gr.Markdown(elem_id="gan-interpolation-stats")
+    linear_strip = gr.Image(label="Linear path", type="pil", elem_id="gan-linear-strip")
+    spherical_strip = gr.Image(label="Spherical path", type="pil", elem_id="gan-spherical-strip")
+    with gr.Row():
+        pair_gif = gr.Image(label="Both paths, frame by frame (there and back)", type="filepath",
+                            elem_id="gan-pair-gif")
+        norms_plot = gr.Plot(label="Latent norm along each path")
+    gr.Markdown("### Latent walk\nA loop along great circles through several random latents: every frame is a "
+                "valid sample, and the generator morphs smoothly from one garment to the next.")
+    with gr.Row():
+        walk_seed = gr.Number(7, precision=0, minimum=0, maximum=MAX_SEED, label="Walk seed")
+        points = gr.Slider(2, MAX_WALK_POINTS, value=5, step=1, label="Points")
+        per_leg = gr.Slider(1, MAX_FRAMES_PER_LEG, value=12, step=1, label="Frames per leg")
+        walk_button = gr.Button("Walk", variant="primary", elem_id="gan-walk-button")
+    with gr.Row():
+        walk_gif = gr.Image(label="The loop", type="filepath", elem_id="gan-walk-gif")
+        anchors = gr.Image(label="The points it passes through", type="pil")
+
+    sample_button.click(on_sample, [kind, seed, count], [samples, sample_stats, grid_seed], api_name="ui_gan_sample",
+                        api_visibility="private")
+    samples.select(on_pick, [pick_end, grid_seed], [seed_a, index_a, seed_b, index_b], api_name="ui_gan_pick",
+                   api_visibility="private", show_progress="hidden")
+    interpolate_button.click(on_interpolate, [kind, seed_a, index_a, seed_b, index_b, frames],
+                             [linear_strip, spherical_strip, pair_gif, norms_plot, interpolation_stats],
+                             api_name="ui_gan_interpolate", api_visibility="private")
+    walk_button.click(on_walk, [kind, walk_seed, points, per_leg], [walk_gif, anchors], api_name="ui_gan_walk",
+                      api_visibility="private")
+
+
+def build_discriminator_tab() -> None:
+    """P(real) histograms on real and generated images, and the generated images D likes least and most."""
+    gr.Markdown("The discriminator is a classifier with two classes, real and generated. At the end of training it "
+                "is the generator's whole teacher: whatever it rewards, the generator learns to draw.")
+    with gr.Row():
+        kind = gr.Radio(list(KINDS), value="healthy", label="GAN")
+        count = gr.Slider(16, MAX_DISCRIMINATED, value=256, step=16, label="Images of each kind")
+        seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
+        button = gr.Button("Ask the discriminator", variant="primary", elem_id="gan-discriminate-button")
+    stats = gr.Markdown(elem_id="gan-discriminate-stats")
+    histogram = gr.Plot(label="P(real) histograms", elem_id="gan-p-real-plot")
+    with gr.Row():
+        least = gr.Gallery(label="Generated images it finds least real", columns=4, height=340, object_fit="contain",
+                           allow_preview=False)
+        most = gr.Gallery(label="Generated images it finds most real", columns=4, height=340, object_fit="contain",
+                          allow_preview=False)
+    button.click(on_discriminate, [kind, count, seed], [histogram, stats, least, most],
+                 api_name="ui_gan_discriminate", api_visibility="private")
+
+
+def build_collapse_tab() -> None:
+    """The healthy and the collapsed generator side by side, with live class histograms."""
+    gr.Markdown("**Mode collapse**: the generator finds a few outputs that fool the discriminator and draws little "
+                "else, whatever the latent. Both generators below get exactly the same latents.\n\n"
+                + collapse_recipe())
+    with gr.Row():
+        seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
+        count = gr.Slider(16, MAX_DISCRIMINATED, value=256, step=16, label="Samples judged per generator")
+        button = gr.Button("Compare", variant="primary", elem_id="gan-compare-button")
+    with gr.Row():
+        healthy = gr.Gallery(label="healthy: P(real) · judge", columns=4, height=520, object_fit="contain",
+                             elem_id="gan-healthy", allow_preview=False)
+        collapsed = gr.Gallery(label="collapsed: P(real) · judge", columns=4, height=520, object_fit="contain",
+                               elem_id="gan-collapsed", allow_preview=False)
+    stats = gr.Markdown(elem_id="gan-compare-stats")
+    histogram = gr.Plot(label="Class histograms")
+    gr.Markdown(evaluation_summary())
+    button.click(on_compare, [seed, count], [healthy, collapsed, histogram, stats], api_name="ui_gan_compare",
+                 api_visibility="private")
+
+
+def snapshot_count() -> int:
+    """How many sample grids the committed healthy run logged (25 when the log is missing)."""
+    path = Path(ASSET_DIR) / "healthy_train_log.json"
+    return len(json.loads(path.read_text())["snapshots"]["step"]) if path.exists() else 25
+
+
+def build_replay_tab(tab: gr.Tab) -> None:
+    """The logged losses and the fixed-noise sample grids over training, with a slider; drawn when `tab` opens."""
+    gr.Markdown("Every grid uses the same 64 latents, so you watch the same 64 images form. Early on the "
+                "discriminator wins easily; the losses then settle into a tug of war rather than falling to zero.")
+    count = snapshot_count()
+    with gr.Row():
+        kind = gr.Radio(list(KINDS), value="healthy", label="Training run")
+        snapshot = gr.Slider(1, count, value=count, step=1, label="Snapshot", elem_id="gan-replay-slider")
+    caption = gr.Markdown(elem_id="gan-replay-caption")
+    with gr.Row():
+        grid = gr.Image(label="Fixed-noise samples at this snapshot", type="pil", elem_id="gan-replay-grid")
+        curves = gr.Plot(label="Losses and D's outputs")
+    for name, event in (("open", tab.select), ("kind", kind.change), ("snapshot", snapshot.change)):
+        event(on_replay, [kind, snapshot], [grid, curves, caption], api_name=f"ui_gan_replay_{name}",
+              api_visibility="private", trigger_mode="always_last", show_progress="hidden")
+
+
+def build_gan_tab() -> None:
+    """Lay out the GAN tab's sub-tabs and wire their events (call inside gr.Blocks)."""
+    gr.Markdown(INTRO, latex_delimiters=LATEX)
+    with gr.Tab("Samples and interpolation"):
+        build_samples_tab()
+    with gr.Tab("The discriminator's view"):
+        build_discriminator_tab()
+    with gr.Tab("Healthy vs collapsed"):
+        build_collapse_tab()
+    with gr.Tab("Training replay") as replay_tab:
+        build_replay_tab(replay_tab)
+    with gr.Tab("Live 2-D GAN"):
+        build_toy_gan_tab()

@@ -1,0 +1,164 @@
+"""The live 2-D GAN (in the spirit of GAN Lab): each browser session trains its own small GAN on toy points.
+
+The run lives in a gr.State, so two sessions never share one; `toy_gan_step` is both the button's event and the
+public API endpoint (gradio_client keeps its session, so repeated calls continue the same run).
+"""
+from dataclasses import asdict
+
+import gradio as gr
+
+from genmodels.gan import toy2d
+from genmodels.gan.toy2d import PRESETS, ToyGAN, ToySettings
+from genmodels.runtime import timer
+from genmodels.ui import gan_plots, validate
+from genmodels.ui.text_tab import LATEX
+
+MAX_STEPS_PER_CALL = 2000
+UPDATES_PER_CALL = 10  # streamed redraws while training
+SESSION_SECONDS = 3600  # an idle session's run is dropped after an hour
+DEFAULT_PRESET = next(iter(PRESETS))
+INTRO = r"""
+The same game as the image GAN, small enough to watch every move. Real data are points in the plane (the green
+dots). The generator is a small network that turns random noise $z$ into points (blue crosses); the discriminator
+is another small network that scores every location of the plane with $D(x) = P(\text{real})$ (the background:
+orange where it believes "real", purple where it believes "fake"). Each step the discriminator first learns to
+separate green from blue, then the generator moves its points up the discriminator's slope (the black arrows show
+where its loss pushes each point). When the game is balanced the crosses spread over every cluster and the
+background fades to an even 0.5; when the generator outruns a slow discriminator, its points chase one cluster
+after another and never cover them all: **mode collapse**.
+
+With the presets (measured here, every 1,000 steps): the ring covers all 8 modes by step 1,000, the grid all 25
+by step 2,000, and the moons come down to the noise floor of the distance by step 3,000; the collapse preset
+covers at most 1 of the 8 modes at every check through step 4,000.
+"""
+SETTINGS_HELP = r"""
+- **Generator loss**: *minimax* minimizes $\log(1 - D(G(z)))$, the game as first written; its gradient vanishes
+  when the discriminator confidently rejects the fakes, so a generator that starts badly can stall.
+  *Non-saturating* minimizes $-\log D(G(z))$ instead: the same goal, with strong gradients exactly where the
+  generator is losing.
+- **Learning rates** set how fast each player moves (Adam, β₁ = 0.5). Balanced rates converge; a generator much
+  faster than its discriminator collapses.
+- **D steps per G step**: discriminator updates before each generator update (Algorithm 1 of the original paper).
+- Loss, learning rates and D steps apply to the running session from the next step; changing the data, seed or
+  network sizes starts a new run.
+"""
+
+
+def settings_from(dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth) -> ToySettings:
+    """Widget values as validated ToySettings, or a gr.Error listing every bad value."""
+    try:
+        return ToySettings(dataset=dataset, loss=loss, lr_g=lr_g, lr_d=lr_d, d_steps=d_steps, seed=seed,
+                           batch_size=batch_size, latent_dim=latent_dim, hidden=hidden, depth=depth).validate()
+    except (TypeError, ValueError) as err:
+        raise gr.Error(f"Invalid setting: {err}.") from None
+
+
+def summary(snapshot: dict, note: str = "") -> str:
+    """Where the run stands, in words: step, losses, D's outputs, modes covered, distance to the data."""
+    lines = [f"**Step {snapshot['step']:,}** (a session may train up to {toy2d.MAX_TOTAL_STEPS:,} steps)."]
+    last = snapshot["last"]
+    if last and None not in last.values():
+        lines.append(f"D loss {last['loss_d']:.3f}, G loss {last['loss_g']:.3f}; mean D(x) on real "
+                     f"{last['d_real']:.2f}, mean D(G(z)) on generated {last['d_fake']:.2f} (both 0.5 at the "
+                     "balance point).")
+    if snapshot["n_modes"]:
+        lines.append(f"Modes covered: **{snapshot['modes_covered']} of {snapshot['n_modes']}** (a mode counts when "
+                     f"at least 1% of the generated points lie within 3σ of it); {snapshot['in_modes']:.0%} of the "
+                     "generated points sit on some mode.")
+    if snapshot["distance"] is not None:
+        lines.append(f"Sliced Wasserstein distance to the real points: **{snapshot['distance']:.3f}** (fresh real "
+                     f"samples score {snapshot['distance_floor']:.3f}: that is as low as it goes).")
+    if note:
+        lines.append(note)
+    if snapshot["message"]:
+        lines.append(f"⚠️ {snapshot['message']}")
+    return "\n\n".join(lines)
+
+
+def views(snapshot, note: str = "") -> tuple:
+    """The plane, the loss curves, the summary and the raw numbers for one snapshot."""
+    data = snapshot.to_dict()
+    curves = gan_plots.training_curves_figure(data["history"], "Losses and the discriminator's mean outputs")
+    numbers = {k: data[k] for k in ("step", "last", "modes_covered", "n_modes", "in_modes", "distance",
+                                    "distance_floor", "diverged", "message")}
+    return gan_plots.toy_figure(data), curves, summary(data, note), numbers
+
+
+def toy_gan_step(run, dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0, steps=200,
+                 batch_size=256, latent_dim=2, hidden=128, depth=3):
+    """Train this session's toy GAN `steps` more steps with the given settings, streaming the picture."""
+    settings = settings_from(dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth)
+    steps = validate.number(steps, "Steps", 1, MAX_STEPS_PER_CALL, integer=True)
+    note = ""
+    if run is None:
+        run = ToyGAN(settings)
+    elif run.adopt(settings):
+        note = "The data, seed or network sizes changed, so a new run started."
+    if run.diverged or run.steps >= toy2d.MAX_TOTAL_STEPS:
+        yield run, *views(run.snapshot(), "Press **Reset** to start again.")
+        return
+    start = run.steps
+    with timer() as elapsed:
+        for snapshot in run.train(steps, every=max(1, steps // UPDATES_PER_CALL)):
+            yield run, *views(snapshot, note)
+    rate = (run.steps - start) / max(elapsed.seconds, 1e-9)
+    yield run, *views(snapshot, f"{note} Trained {run.steps - start} steps at {rate:,.0f} steps/s on the CPU.")
+
+
+def toy_gan_reset(dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth):
+    """A fresh run with the current settings, shown at step 0."""
+    run = ToyGAN(settings_from(dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth))
+    return run, *views(run.snapshot(), "New run: press **Train** to start.")
+
+
+def apply_preset(name):
+    """The preset's settings into the widgets."""
+    if name not in PRESETS:
+        raise gr.Error(f"Preset must be one of {', '.join(PRESETS)}.")
+    s = asdict(PRESETS[name])
+    return [s[k] for k in ("dataset", "loss", "lr_g", "lr_d", "d_steps", "seed", "batch_size", "latent_dim",
+                           "hidden", "depth")]
+
+
+def build_toy_gan_tab() -> None:
+    """Lay out the live 2-D GAN and wire its events (call inside gr.Blocks)."""
+    gr.Markdown(INTRO, latex_delimiters=LATEX)
+    defaults = PRESETS[DEFAULT_PRESET]
+    run_state = gr.State(None, time_to_live=SESSION_SECONDS)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            preset = gr.Dropdown(list(PRESETS), value=DEFAULT_PRESET, label="Preset", elem_id="toy-preset")
+            dataset = gr.Radio(list(toy2d.DATASETS), value=defaults.dataset, label="Real data")
+            loss = gr.Radio(list(toy2d.LOSSES), value=defaults.loss, label="Generator loss")
+            with gr.Row():
+                # no minimum/maximum on these Numbers: settings_from() checks them and names the bad one
+                lr_g = gr.Number(defaults.lr_g, label="G learning rate", step=1e-4, elem_id="toy-lr-g")
+                lr_d = gr.Number(defaults.lr_d, label="D learning rate", step=1e-4, elem_id="toy-lr-d")
+            d_steps = gr.Slider(*toy2d.D_STEPS_RANGE, value=defaults.d_steps, step=1, label="D steps per G step")
+            seed = gr.Number(defaults.seed, precision=0, label="Seed")
+            with gr.Accordion("Networks and batch", open=False):
+                batch_size = gr.Slider(*toy2d.BATCH_RANGE, value=defaults.batch_size, step=16, label="Batch size")
+                latent_dim = gr.Slider(*toy2d.LATENT_RANGE, value=defaults.latent_dim, step=1, label="Noise size")
+                hidden = gr.Slider(*toy2d.HIDDEN_RANGE, value=defaults.hidden, step=8, label="Neurons per layer")
+                depth = gr.Slider(*toy2d.DEPTH_RANGE, value=defaults.depth, step=1, label="Hidden layers")
+            steps = gr.Slider(10, MAX_STEPS_PER_CALL, value=500, step=10, label="Steps per press",
+                              elem_id="toy-steps")
+            with gr.Row():
+                train_button = gr.Button("Train N steps", variant="primary", elem_id="toy-train")
+                reset_button = gr.Button("Reset", elem_id="toy-reset")
+            with gr.Accordion("What the settings do", open=False):
+                gr.Markdown(SETTINGS_HELP, latex_delimiters=LATEX)
+        with gr.Column(scale=2, min_width=320):
+            stats = gr.Markdown("Press **Train N steps** to start this session's own run.", elem_id="toy-stats")
+            plane = gr.Plot(label="The plane", elem_id="toy-plane")
+            curves = gr.Plot(label="Training curves", elem_id="toy-curves")
+            with gr.Accordion("Raw numbers", open=False):
+                numbers = gr.JSON(label="Latest snapshot", elem_id="toy-numbers")
+
+    settings = [dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth]
+    outputs = [run_state, plane, curves, stats, numbers]
+    preset.change(apply_preset, preset, settings, api_name="ui_toy_preset", api_visibility="private",
+                  show_progress="hidden")
+    train_button.click(toy_gan_step, [run_state, *settings[:6], steps, *settings[6:]], outputs,
+                       api_name="toy_gan_step", concurrency_limit=4, show_progress="minimal")
+    reset_button.click(toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private")

@@ -1,0 +1,91 @@
+"""The GAN tab's handlers without a server: streaming toy runs, divergence reports, picking, replay, comparisons."""
+import json
+import math
+
+import gradio as gr
+import pytest
+import torch
+
+from genmodels.gan.toy2d import ToyGAN, ToySettings
+from genmodels.ui import gan_handlers, toy_gan_tab
+
+TOY = dict(dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0, batch_size=64,
+           latent_dim=2, hidden=32, depth=2)
+
+
+def run_toy(run, steps, **changes):
+    """All yields of one toy_gan_step call."""
+    return list(toy_gan_tab.toy_gan_step(run, **(TOY | changes), steps=steps))
+
+
+def test_toy_gan_step_streams_a_few_redraws_and_ends_on_the_last_step(one_thread):
+    updates = run_toy(None, 40)
+    run = updates[-1][0]
+    assert run.steps == 40 and 2 <= len(updates) <= toy_gan_tab.UPDATES_PER_CALL + 2
+    *_, text, numbers = updates[-1]
+    assert numbers["step"] == 40 and "Step 40" in text and "steps/s" in text
+    json.dumps(numbers, allow_nan=False)
+    assert run_toy(run, 10)[-1][0].steps == 50
+
+
+def test_a_diverged_session_is_reported_without_raising_and_reset_recovers(one_thread):
+    run = run_toy(None, 5)[-1][0]
+    with torch.no_grad():
+        next(run.G.parameters()).fill_(math.nan)
+    updates = run_toy(run, 20)
+    *_, text, numbers = updates[-1]
+    assert numbers["diverged"] and "diverged" in text and numbers["step"] == 6
+    json.dumps(numbers, allow_nan=False)
+    updates = run_toy(run, 5)  # pressing Train again explains, it does not crash
+    assert "Reset" in updates[-1][3]
+    fresh, *_, numbers = toy_gan_tab.toy_gan_reset(*TOY.values())
+    assert numbers["step"] == 0 and not numbers["diverged"] and fresh is not run
+
+
+@pytest.mark.parametrize("changes, words", [(dict(lr_g=0.2), ["lr_g"]), (dict(dataset="spiral"), ["dataset"]),
+                                            (dict(hidden=1000), ["hidden"]), (dict(seed=-3), ["seed"])])
+def test_bad_toy_settings_raise_a_readable_gradio_error(changes, words):
+    with pytest.raises(gr.Error) as excinfo:
+        run_toy(None, 10, **changes)
+    assert all(word in str(excinfo.value) for word in words)
+
+
+def test_presets_fill_every_setting_widget():
+    for name in toy_gan_tab.PRESETS:
+        values = toy_gan_tab.apply_preset(name)
+        assert ToySettings(**dict(zip(TOY, values))).validate() == toy_gan_tab.PRESETS[name]
+    with pytest.raises(gr.Error):
+        toy_gan_tab.apply_preset("Spiral")
+
+
+def test_learning_rates_change_mid_run_and_the_data_restarts_it(one_thread):
+    run = ToyGAN(ToySettings(**TOY))
+    run.train(3).__next__()
+    assert not run.adopt(ToySettings(**(TOY | dict(lr_g=5e-3)))) and run.steps == 3
+    assert run.opt_g.param_groups[0]["lr"] == 5e-3
+    assert run.adopt(ToySettings(**(TOY | dict(dataset="moons")))) and run.steps == 0
+
+
+def test_picking_a_sample_sets_the_chosen_end():
+    event = gr.SelectData(None, {"index": 5, "value": None})
+    assert gan_handlers.on_pick("A", 11, event)[:2] == (11, 5)
+    assert gan_handlers.on_pick("B", 11, event)[2:] == (11, 5)
+    assert all(v is not None for v in gan_handlers.on_pick("A", None, event))  # before any grid: nothing changes
+
+
+def test_replay_clamps_the_snapshot_and_names_bad_kinds():
+    picture, figure, caption = gan_handlers.on_replay("healthy", 1000)
+    steps = gan_handlers.replay_record("healthy")[0]["snapshots"]["step"]
+    assert caption.startswith(f"Snapshot {len(steps)} of {len(steps)}")
+    assert picture.size[0] == picture.size[1]
+    with pytest.raises(gr.Error):
+        gan_handlers.on_replay("sleepy", 1)
+
+
+def test_compare_judges_both_generators_and_the_collapsed_one_is_less_varied():
+    healthy, collapsed, figure, stats = gan_handlers.on_compare(0, 128)
+    assert len(healthy) == len(collapsed) == gan_handlers.COMPARE_SHOWN
+    assert "healthy" in stats and "collapsed" in stats
+    entropy = {trace.name: trace.y for trace in figure.data}
+    shares = {kind: torch.tensor(values) for kind, values in entropy.items()}
+    assert shares["healthy"].sum() == pytest.approx(1) and shares["collapsed"].max() > shares["healthy"].max()
