@@ -1,4 +1,4 @@
-"""Speed figures as JSON: `python -m genmodels.bench text` (add --device cuda to pick a device)."""
+"""Speed figures as JSON: `python -m genmodels.bench {text,diffusion,gan}` (add --device cuda to pick a device)."""
 import argparse
 import json
 import os
@@ -9,6 +9,9 @@ import torch
 
 from genmodels.diffusion.generate import Settings, conditioning, sample
 from genmodels.diffusion.pretrained import load_diffusion_model, make_denoiser
+from genmodels.gan.latent import interpolation_path, sample_latents
+from genmodels.gan.pretrained import generate, load_gan
+from genmodels.gan.toy2d import PRESETS, ToyGAN
 from genmodels.runtime import DEVICE_ENV, make_generator, timer
 from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import generate_tokens, next_token_logits
@@ -86,7 +89,26 @@ def bench_diffusion(steps: int = 50, repeats: int = 10) -> dict:
     }
 
 
-BENCHES = {"text": bench_text, "diffusion": bench_diffusion}
+def bench_gan(frames: int = 64, toy_steps: int = 200, repeats: int = 10) -> dict:
+    """A 64-frame spherical interpolation through the healthy generator, and 200 steps of the live 2-D GAN."""
+    gan = load_gan("healthy")
+    device = next(gan.generator.parameters()).device
+    z_a, z_b = sample_latents(0, 2, gan.config.latent_dim)  # (dim,), (dim,)
+    interpolation_ms = median_ms(lambda: generate(gan, interpolation_path(z_a, z_b, frames)), device, repeats)
+    run = ToyGAN(PRESETS["Ring of 8: converges"])
+    with timer() as elapsed:
+        for _ in range(toy_steps):
+            run.step()
+    return {
+        "family": "gan", "device": str(device), "device_name": device_name(device),
+        "threads": torch.get_num_threads(), "generator_params": gan.generator.num_params(),
+        "interpolation_frames": frames, "interpolation_ms": round(interpolation_ms, 2),
+        "toy_steps": toy_steps, "toy_steps_ms": round(elapsed.milliseconds, 1),
+        "toy_steps_per_second": round(toy_steps / elapsed.seconds, 1),
+    }
+
+
+BENCHES = {"text": bench_text, "diffusion": bench_diffusion, "gan": bench_gan}
 
 
 def main() -> None:
