@@ -6,7 +6,6 @@ histogram of unconditional samples (empty prompt) with its entropy.
 """
 import argparse
 import json
-import math
 from pathlib import Path
 
 import torch
@@ -17,17 +16,8 @@ from genmodels.diffusion.captions import PHRASES
 from genmodels.diffusion.generate import Settings, sample
 from genmodels.diffusion.pretrained import ASSET_DIR, load_diffusion_model
 from genmodels.eval.classifier import ASSET_STEM, REMAKE, ClassifierConfig, classify
+from genmodels.eval.metrics import class_histogram, entropy_bits
 from genmodels.runtime import timer
-
-
-def class_histogram(labels: torch.Tensor) -> list[float]:
-    """Share of each of the 10 classes among predicted labels (N,)."""
-    return (torch.bincount(labels, minlength=len(CLASS_NAMES)).float() / len(labels)).tolist()
-
-
-def entropy_bits(shares: list[float]) -> float:
-    """Entropy of a class histogram in bits (log2 10 = 3.32 for a uniform one)."""
-    return -sum(p * math.log2(p) for p in shares if p > 0)
 
 
 def prompted_accuracy(dm, per_class: int, guidance: float, steps: int, seed: int, batch: int) -> list[float]:

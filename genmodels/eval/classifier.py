@@ -67,14 +67,24 @@ class FashionClassifier(nn.Module):
 
 
 @torch.inference_mode()
-def predict_logits(model: FashionClassifier, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    """Logits (N, 10) on the CPU for images (N, 1, 28, 28) in [-1, 1], or uint8 (N, 28, 28), in batches."""
+def _in_batches(model: FashionClassifier, fn, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """fn (the model or its `features`) in eval mode on images as predict_logits takes them; float32 on the CPU."""
     if images.dtype == torch.uint8:
         images = to_model_range(images)
     device = next(model.parameters()).device
     model.eval()
-    return torch.cat([model(images[i:i + batch_size].to(device).float()).float().cpu()
+    return torch.cat([fn(images[i:i + batch_size].to(device).float()).float().cpu()
                       for i in range(0, len(images), batch_size)])
+
+
+def predict_logits(model: FashionClassifier, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Logits (N, 10) on the CPU for images (N, 1, 28, 28) in [-1, 1], or uint8 (N, 28, 28), in batches."""
+    return _in_batches(model, model, images, batch_size)
+
+
+def predict_features(model: FashionClassifier, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Penultimate features (N, D) on the CPU for images (N, 1, 28, 28) in [-1, 1], or uint8 (N, 28, 28)."""
+    return _in_batches(model, model.features, images, batch_size)
 
 
 def accuracy(model: FashionClassifier, images: torch.Tensor, labels: torch.Tensor) -> float:

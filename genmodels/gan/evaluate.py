@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 
 from genmodels.data.fashion_mnist import CLASS_NAMES, load_split, to_model_range
-from genmodels.diffusion.evaluate import class_histogram, entropy_bits
 from genmodels.eval.classifier import classify
+from genmodels.eval.metrics import class_histogram, entropy_bits
 from genmodels.gan.latent import sample_latents
 from genmodels.gan.pretrained import ASSET_DIR, KINDS, generate, load_gan, p_real
 from genmodels.runtime import timer
