@@ -1,5 +1,8 @@
-"""Pieces every training entry point shares: the learning-rate schedule, the optimizer grouping, autocast."""
+"""Pieces every training entry point shares: the command line, the learning-rate schedule, the optimizer grouping,
+autocast."""
+import argparse
 import math
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -24,3 +27,13 @@ def adamw(model: nn.Module, lr: float, weight_decay: float, betas=(0.9, 0.999)) 
 def autocast(device: torch.device):
     """bf16 autocast on CUDA, a no-op elsewhere."""
     return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def image_training_arguments(doc: str, presets: dict) -> argparse.ArgumentParser:
+    """The command line every Fashion-MNIST trainer takes: --preset, --data-dir, --out, --steps."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(presets), default="gpu")
+    parser.add_argument("--data-dir", type=Path, help="folder with Fashion-MNIST's IDX files (default: found)")
+    parser.add_argument("--out", type=Path, help="output folder (default: the preset's)")
+    parser.add_argument("--steps", type=int, help="override the preset's step count")
+    return parser

@@ -7,7 +7,6 @@ encoder train jointly with AdamW; the exponential moving average of their weight
 Presets: `gpu` makes the committed weights on one H200-class GPU in minutes, `cpu` runs on a 2-core machine in
 under an hour, `tiny` trains for seconds on a few hundred images (tests use it).
 """
-import argparse
 import copy
 import json
 import time
@@ -28,7 +27,7 @@ from genmodels.diffusion.text_encoder import TextEncoder, TextEncoderConfig, tok
 from genmodels.diffusion.unet import UNet, UNetConfig
 from genmodels.runtime import pick_device
 from genmodels.text.tokenizer import load_tokenizer
-from genmodels.training import adamw, autocast, warmup_cosine
+from genmodels.training import adamw, autocast, image_training_arguments, warmup_cosine
 
 T = 1000  # diffusion steps of the cosine schedule
 
@@ -162,11 +161,7 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data: tuple
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="gpu")
-    parser.add_argument("--data-dir", type=Path, help="folder with Fashion-MNIST's IDX files (default: found)")
-    parser.add_argument("--out", type=Path, help="output folder (default: the preset's)")
-    parser.add_argument("--steps", type=int, help="override the preset's step count")
+    parser = image_training_arguments(__doc__, PRESETS)
     args = parser.parse_args()
     out_dir = args.out or Path(PRESETS[args.preset].out_dir)
     log = train(args.preset, out_dir, args.steps, data_dir=args.data_dir)

@@ -9,7 +9,6 @@ eval mode, as the app runs it), stacked top to bottom into one grayscale PNG spr
 Presets: `gpu` makes the reference weights on one H200-class GPU in about a minute, `cpu` runs on a 2-core
 machine in minutes, `tiny` trains a few steps on a few hundred images (tests use it).
 """
-import argparse
 import json
 import time
 from dataclasses import asdict, dataclass, replace
@@ -26,7 +25,7 @@ from genmodels.gan.dcgan import Discriminator, GANConfig, Generator, weights_ini
 from genmodels.gan.latent import sample_latents
 from genmodels.gan.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
 from genmodels.runtime import pick_device
-from genmodels.training import autocast
+from genmodels.training import autocast, image_training_arguments
 
 
 @dataclass
@@ -177,13 +176,9 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, loss: str |
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="gpu")
+    parser = image_training_arguments(__doc__, PRESETS)
     parser.add_argument("--loss", choices=GENERATOR_LOSSES, help="generator loss (default: the preset's)")
     parser.add_argument("--collapse", action="store_true", help="train with the mode-collapse recipe")
-    parser.add_argument("--data-dir", type=Path, help="folder with Fashion-MNIST's IDX files (default: found)")
-    parser.add_argument("--out", type=Path, help="output folder (default: the preset's)")
-    parser.add_argument("--steps", type=int, help="override the preset's step count")
     args = parser.parse_args()
     out_dir = args.out or Path(PRESETS[args.preset].out_dir)
     log = train(args.preset, out_dir, args.steps, args.loss, args.collapse, data_dir=args.data_dir)

@@ -31,6 +31,7 @@ class KVCache:
         self.keys = torch.zeros(shape, device=device, dtype=dtype)  # (L, B, H, S, D)
         self.values = torch.zeros(shape, device=device, dtype=dtype)  # (L, B, H, S, D)
         self.position = 0  # how many tokens the cache holds
+        self.condition = None  # (B, 1, C) a conditioning vector the first call set, added to every later token
 
 
 def rotary_angles(positions: torch.Tensor, head_dim: int, base: float):
@@ -126,8 +127,10 @@ class GPT(nn.Module):
         """Parameter count (the tied embedding counted once)."""
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
-        """Logits (B, T, V) for token ids idx (B, T); with a cache, idx continues the cached tokens."""
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None,
+                condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (B, T, V) for token ids idx (B, T); with a cache, idx continues the cached tokens.
+        condition (B, C), optional, is added to every token's embedding; a cache keeps it for later calls."""
         B, T = idx.shape
         start = cache.position if cache is not None else 0
         if cache is not None and start > 0 and T != 1:
@@ -136,7 +139,14 @@ class GPT(nn.Module):
             raise ValueError(f"{start + T} tokens exceed the context of {self.config.block_size}")
         positions = torch.arange(start, start + T, device=idx.device)
         cos, sin = rotary_angles(positions, self.config.n_embd // self.config.n_head, self.config.rope_base)
-        x = self.drop(self.wte(idx))  # (B, T, C)
+        x = self.wte(idx)  # (B, T, C)
+        if cache is not None and condition is not None:
+            cache.condition = condition[:, None]
+        if cache is not None and cache.condition is not None:
+            x = x + cache.condition
+        elif condition is not None:
+            x = x + condition[:, None]
+        x = self.drop(x)
         for layer, block in enumerate(self.blocks):
             x = block(x, cos, sin, cache, layer)
         if cache is not None:

@@ -1,0 +1,52 @@
+"""Draw images pixel by pixel with the text family's sampler (temperature, top-k, top-p), KV-cached."""
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from genmodels.checkpoint import load_checkpoint
+from genmodels.pixels.model import PIXELS, PixelConfig, PixelTransformer, class_token, dequantize
+from genmodels.runtime import make_generator, pick_device
+from genmodels.text.sampling import TokenStep, generate_tokens
+
+ASSET_DIR = Path("assets/pixels")
+REMAKE = "python -m genmodels.pixels.train --preset gpu"
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PixelModel:
+    model: PixelTransformer
+    record: dict  # the checkpoint's JSON: config and meta (preset, step, held-out bits per pixel)
+
+
+@cache
+def _load(asset_dir: Path) -> PixelModel:
+    model, record = load_checkpoint(PixelTransformer, PixelConfig, asset_dir / "pixel_transformer", REMAKE,
+                                    device=pick_device())
+    return PixelModel(model, record)
+
+
+def load_pixel_model(asset_dir: Path | str = ASSET_DIR) -> PixelModel:
+    """The pixel transformer from assets/pixels, loaded on first use on the chosen device, in eval mode."""
+    with _lock:
+        return _load(Path(asset_dir))
+
+
+def pixel_stream(model: PixelTransformer, label: int | None, count: int = 1, temperature: float = 1.0,
+                 top_k: int = 0, top_p: float = 1.0, seed: int = 0) -> Iterator[TokenStep]:
+    """One TokenStep per pixel (784, raster order) for `count` images of class `label` (None: any class);
+    each step's `token` (count,) holds that pixel's gray level in every image."""
+    device = next(model.parameters()).device
+    start = class_token(model.config, label)
+    return generate_tokens(model, [start], PIXELS, temperature, top_k, top_p, make_generator(seed, device), count)
+
+
+def sample_pixels(model: PixelTransformer, label: int | None, count: int = 1, seed: int = 0,
+                  **settings) -> torch.Tensor:
+    """`count` finished images of class `label` as uint8 (count, 28, 28)."""
+    levels = torch.stack([step.token for step in pixel_stream(model, label, count, seed=seed, **settings)], 1)
+    return dequantize(levels.cpu(), model.config.levels).view(count, 28, 28)  # (count, 28, 28)
