@@ -1,0 +1,164 @@
+"""Measure the three families on the same data: `python -m genmodels.eval.report > assets/report.json`.
+
+Each image model draws `per_class` samples of every class (the GAN, which has no classes, draws 10 x per_class),
+and the judge classifier scores them: a Frechet distance to real test images in its feature space (not Inception
+FID), the share drawn as the wanted class, class coverage and its entropy, and the mean feature distance between
+samples of one class. Speed is the median wall time of one sample at batch 1 on this machine, with the network
+evaluations it takes. Stability is the spread of each training loss over the last fifth of its log. The text
+model's bits per character come from its committed evaluation.
+"""
+import argparse
+import datetime
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from genmodels.bench import device_name
+from genmodels.data.fashion_mnist import load_split, to_model_range
+from genmodels.diffusion.captions import PHRASES
+from genmodels.diffusion.generate import Settings, sample
+from genmodels.diffusion.pretrained import load_diffusion_model
+from genmodels.eval.classifier import classify
+from genmodels.eval.metrics import (
+    class_accuracy,
+    classifier_features,
+    coverage,
+    frechet_distance,
+    loss_stability,
+    mean_pairwise_distance,
+)
+from genmodels.gan.latent import sample_latents
+from genmodels.gan.pretrained import generate, load_gan
+from genmodels.pixels.model import PIXELS
+from genmodels.pixels.sample import load_pixel_model, sample_pixels
+
+DIFFUSION_STEPS = (5, 10, 20, 50, 100, 250)
+GUIDANCE = 3.0
+REPORT_PATH = Path("assets/report.json")
+SEED = 2024
+
+
+def tidy(value):
+    """Floats rounded to 4 significant digits, inside dicts and lists too."""
+    if isinstance(value, dict):
+        return {key: tidy(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [tidy(v) for v in value]
+    return float(f"{value:.4g}") if isinstance(value, float) else value
+
+
+def balanced(images: torch.Tensor, labels: torch.Tensor, per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `per_class` images of each class, class by class."""
+    picks = torch.cat([(labels == k).nonzero()[:per_class, 0] for k in range(10)])
+    return images[picks], labels[picks]
+
+
+def seconds_per_sample(draw, repeats: int) -> float:
+    """Median wall time of draw() (one sample), after one untimed warm-up call."""
+    draw()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        draw()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def judged(images: torch.Tensor, wanted: torch.Tensor | None, real_features: torch.Tensor) -> dict:
+    """Quality and diversity of samples (N, 1, 28, 28) in [-1, 1] against real test features."""
+    features = classifier_features(images)  # (N, D)
+    labels = classify(images).argmax(-1)  # (N,)
+    figures = {"samples": len(images), "frechet_distance": round(frechet_distance(features, real_features), 3),
+               "coverage": coverage(labels), "within_class_distance": mean_pairwise_distance(features, labels)["mean"]}
+    if wanted is not None:
+        figures["class_accuracy"] = round(class_accuracy(labels, wanted), 4)
+    return figures
+
+
+def stability(curves: dict[str, list[float]]) -> dict:
+    """loss_stability of every named curve."""
+    return {name: loss_stability(values) for name, values in curves.items()}
+
+
+def measure_gan(per_class: int, real_features: torch.Tensor, repeats: int) -> dict:
+    """The healthy GAN: one generator pass per sample, no classes to ask for."""
+    gan = load_gan("healthy")
+    images = generate(gan, sample_latents(SEED, 10 * per_class, gan.config.latent_dim))
+    z = sample_latents(SEED + 1, 1, gan.config.latent_dim)
+    log = json.loads(Path("assets/gan/healthy_train_log.json").read_text())["train"]
+    return {"model": "DCGAN (healthy)", "network_evaluations": 1,
+            "seconds_per_sample": seconds_per_sample(lambda: generate(gan, z), repeats),
+            **judged(images, None, real_features),
+            "stability": stability({"discriminator": log["d_loss"], "generator": log["g_loss"]})}
+
+
+def measure_diffusion(per_class: int, real_features: torch.Tensor, repeats: int, steps_list) -> list[dict]:
+    """The text-prompted U-Net at each step count (DDIM, guidance 3: two network evaluations per step)."""
+    dm = load_diffusion_model()
+    log = json.loads(Path("assets/diffusion/train_log.json").read_text())["train"]
+    rows = []
+    for steps in steps_list:
+        batches = [sample(dm, Settings(prompt=phrases[1], guidance=GUIDANCE, steps=steps, seed=SEED + label,
+                                       count=per_class), keep=0).images for label, phrases in enumerate(PHRASES)]
+        one = Settings(prompt=PHRASES[7][1], guidance=GUIDANCE, steps=steps, seed=SEED, count=1)
+        rows.append({"model": f"U-Net diffusion, {steps} DDIM steps", "steps": steps,
+                     "network_evaluations": 2 * steps,
+                     "seconds_per_sample": seconds_per_sample(lambda: sample(dm, one, keep=0), repeats),
+                     **judged(torch.cat(batches), torch.arange(10).repeat_interleave(per_class), real_features),
+                     "stability": stability({"noise_prediction": log["loss"]})})
+    return rows
+
+
+def measure_pixels(per_class: int, real_features: torch.Tensor, repeats: int) -> dict:
+    """The pixel transformer: one network evaluation per pixel, KV-cached, temperature 1."""
+    pm = load_pixel_model()
+    images = torch.cat([sample_pixels(pm.model, label, per_class, seed=SEED + label) for label in range(10)])
+    log = json.loads(Path("assets/pixels/train_log.json").read_text())
+    return {"model": "pixel transformer", "network_evaluations": PIXELS,
+            "seconds_per_sample": seconds_per_sample(lambda: sample_pixels(pm.model, 7, 1, seed=SEED), repeats),
+            **judged(to_model_range(images), torch.arange(10).repeat_interleave(per_class), real_features),
+            "held_out_bits_per_pixel": pm.record["meta"]["val_bits_per_pixel"], "levels": pm.model.config.levels,
+            "stability": stability({"cross_entropy": log["train"]["loss"]})}
+
+
+def measure_text() -> dict:
+    """The Shakespeare GPT's committed held-out figures and the stability of its training loss."""
+    evaluation = json.loads(Path("assets/text/evaluation.json").read_text())
+    log = json.loads(Path("assets/text/train_log.json").read_text())
+    return {"model": "GPT on Shakespeare", "bits_per_character": evaluation["val_bits_per_char"],
+            "stability": stability({"cross_entropy": log["train"]["loss"]})}
+
+
+def report(per_class: int = 20, repeats: int = 3, diffusion_steps=DIFFUSION_STEPS) -> dict:
+    """Every figure for every model, with what produced them."""
+    test_images, test_labels = balanced(*load_split("test"), per_class)
+    train_images, _ = balanced(*load_split("train"), per_class)
+    real = classifier_features(to_model_range(test_images))  # (10 per_class, D)
+    floor = frechet_distance(classifier_features(to_model_range(train_images)), real)
+    device = next(load_gan("healthy").generator.parameters()).device
+    start = time.perf_counter()
+    figures = {"gan": measure_gan(per_class, real, repeats),
+               "diffusion": measure_diffusion(per_class, real, repeats, diffusion_steps),
+               "pixels": measure_pixels(per_class, real, repeats), "text": measure_text()}
+    return {"command": f"python -m genmodels.eval.report --per-class {per_class}",
+            "date": datetime.date.today().isoformat(), "device": str(device), "device_name": device_name(device),
+            "threads": torch.get_num_threads(), "samples_per_class": per_class,
+            "frechet_note": "Frechet distance in the Fashion-MNIST judge classifier's 128-d feature space, not "
+                            "Inception FID; small sample sets bias it upwards, so compare it with the floor",
+            "frechet_floor_real_train_vs_real_test": round(floor, 3), **figures,
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-class", type=int, default=20, help="samples of each class per image model")
+    parser.add_argument("--repeats", type=int, default=3, help="timed single samples per model")
+    args = parser.parse_args()
+    print(json.dumps(tidy(report(args.per_class, args.repeats))))
+
+
+if __name__ == "__main__":
+    main()
