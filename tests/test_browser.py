@@ -18,7 +18,7 @@ def set_number(page, elem_id: str, value) -> None:
 
 def open_tab(page, name: str, ready_selector: str) -> None:
     """Click a top-level tab and wait until its first control is on the page."""
-    page.get_by_role("tab", name=name).click()
+    page.get_by_role("tab", name=name, exact=True).click()
     page.wait_for_selector(ready_selector, timeout=TIMEOUT)
 
 
@@ -90,7 +90,7 @@ def test_continuations_and_scoring(page):
 
 def test_about_tab_shows_the_comparison_table(page):
     page.get_by_role("tab", name="About").click()
-    table = page.locator("table").filter(has_text="Generation")
+    table = page.locator("#about-comparison table")
     table.wait_for(timeout=TIMEOUT)
     text = table.inner_text()
     for row in ("Generation", "Training", "Quality", "Speed", "Diversity"):

@@ -1,10 +1,12 @@
 """Assemble the app: one tab per model family that exists, plus About."""
 import gradio as gr
 
-from genmodels.ui import diffusion_api, gan_api, text_api
+from genmodels.ui import compare_api, diffusion_api, gan_api, pixels_api, text_api
 from genmodels.ui.about_tab import build_about_tab
+from genmodels.ui.compare_tab import build_compare_tab
 from genmodels.ui.diffusion_tab import build_diffusion_tab
 from genmodels.ui.gan_tab import build_gan_tab
+from genmodels.ui.pixels_tab import build_pixels_tab
 from genmodels.ui.text_tab import build_text_tab
 
 TITLE = "Generative Models Explorer"
@@ -36,13 +38,19 @@ def build_demo() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Autoregressive (text)", id="text"):
                 build_text_tab()
+            with gr.Tab("Autoregressive (pixels)", id="pixels"):
+                build_pixels_tab()
             with gr.Tab("Diffusion (images)", id="diffusion"):
                 build_diffusion_tab()
             with gr.Tab("GAN (images)", id="gan"):
                 build_gan_tab()
+            with gr.Tab("Compare", id="compare"):
+                build_compare_tab()
             with gr.Tab("About", id="about"):
                 build_about_tab()
         text_api.register_api()
         diffusion_api.register_api()
         gan_api.register_api()
+        pixels_api.register_api()
+        compare_api.register_api()
     return demo

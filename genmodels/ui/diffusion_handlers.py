@@ -22,10 +22,6 @@ STREAM_UPDATES = 20  # gallery refreshes while sampling
 NOISE_RANGE = 3.0  # predicted noise is shown from -3 to 3 standard deviations
 
 
-def gallery(x, labels: list[str]) -> list[tuple]:
-    """(picture, caption) pairs for gr.Gallery."""
-    return list(zip(images.pictures(x), labels))
-
 
 def film_strip(trajectory: generate.Trajectory, frames: int = STRIP_FRAMES):
     """Image 1 at about `frames` evenly spaced recorded steps: x_t on top, predicted x0 below."""
@@ -60,10 +56,10 @@ def on_diffuse(prompt, guidance, steps, sampler, eta, seed, count):
     for step, trajectory in generate.sample_stream(dm, settings):
         if step.index % every == 0 and step.index < settings.steps - 1:
             label = f"step {step.index + 1}/{settings.steps}: x0 estimate"
-            preview = gallery(step.x0_pred, [label] * len(step.x0_pred))
+            preview = images.gallery(step.x0_pred, [label] * len(step.x0_pred))
             yield (preview, gr.skip(), gr.skip(), gr.skip(), gr.skip(), similarity,
                    f"Sampling… step {step.index + 1} of {settings.steps} (t = {step.t})", *[gr.skip()] * 5)
-    final = gallery(trajectory.images, verdict_captions(trajectory.images))
+    final = images.gallery(trajectory.images, verdict_captions(trajectory.images))
     per_image = trajectory.seconds / settings.count
     stats = (f"**{settings.count} images** in {trajectory.seconds:.2f} s ({per_image * 1000:.0f} ms per image), "
              f"{trajectory.network_evaluations} U-Net evaluations per image ({settings.steps} steps"
@@ -102,7 +98,7 @@ def on_compare(prompt, steps, seed, count):
     dm = diffusion_model()
     settings = check_settings(prompt, 3.0, steps, "DDIM", 0.0, seed, count)
     batches = generate.compare_guidance(dm, settings, GUIDANCE_SCALES)
-    return [gallery(b, verdict_captions(b)) for b in batches]
+    return [images.gallery(b, verdict_captions(b)) for b in batches]
 
 
 def on_forward(example, t, seed):

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from genmodels.data.fashion_mnist import CLASS_NAMES
-from genmodels.diffusion.evaluate import class_histogram, entropy_bits
+from genmodels.eval.metrics import class_histogram, entropy_bits
 from genmodels.gan.latent import latent_walk, sample_latents
 from genmodels.gan.pretrained import ASSET_DIR, KINDS, generate, p_real
 from genmodels.runtime import timer
@@ -31,10 +31,6 @@ def captions(p: torch.Tensor, x: torch.Tensor) -> list[str]:
     return [f"{q:.2f}" + (f" · {v['class']}" if v else "") for q, v in zip(p.tolist(), verdicts)]
 
 
-def gallery(x: torch.Tensor, labels: list[str]) -> list[tuple]:
-    """(picture, caption) pairs for gr.Gallery."""
-    return list(zip(images.pictures(x), labels))
-
 
 def on_sample(kind, seed, count):
     """A grid of generated images captioned with P(real) and the judge's verdict; remembers the seed for picking."""
@@ -47,7 +43,7 @@ def on_sample(kind, seed, count):
     stats = (f"**{count} images** from seed {seed} in {elapsed.milliseconds:.0f} ms (one generator pass). "
              f"Mean P(real) from this generator's own discriminator: {p.mean():.2f}. "
              "Click an image to make it end A or B of the interpolation below.")
-    return gallery(x, captions(p, x)), stats, seed
+    return images.gallery(x, captions(p, x)), stats, seed
 
 
 def on_pick(end, grid_seed, evt: gr.SelectData):
@@ -112,7 +108,7 @@ def on_discriminate(kind, count, seed):
     picks = torch.cat([order[:EXTREMES], order[-EXTREMES:]]).tolist()
     x = generate(gan, sample_latents(validate.seed(seed), count, gan.config.latent_dim)[picks])
     p = fake_t[picks]
-    least, most = gallery(x[:EXTREMES], captions(p[:EXTREMES], x[:EXTREMES])), gallery(
+    least, most = images.gallery(x[:EXTREMES], captions(p[:EXTREMES], x[:EXTREMES])), images.gallery(
         x[EXTREMES:], captions(p[EXTREMES:], x[EXTREMES:]))
     return figure, stats, least, most
 
@@ -132,7 +128,7 @@ def on_compare(seed, count):
         gan = gan_model(kind)
         x = generate(gan, sample_latents(seed, count, gan.config.latent_dim))  # (count, 1, 28, 28)
         shown = x[:COMPARE_SHOWN]
-        galleries.append(gallery(shown, captions(p_real(gan, shown), shown)))
+        galleries.append(images.gallery(shown, captions(p_real(gan, shown), shown)))
         shares = class_shares(x)
         if shares:
             histograms[kind] = shares

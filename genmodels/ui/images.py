@@ -28,6 +28,11 @@ def pictures(x: torch.Tensor, value_range: float = 1.0, scale: int = SCALE) -> l
     return [upscale(a, scale) for a in to_uint8(x, value_range)]
 
 
+def gallery(x: torch.Tensor, labels: list[str]) -> list[tuple]:
+    """(picture, caption) pairs for gr.Gallery from a (B, 1, H, W) batch in [-1, 1]."""
+    return list(zip(pictures(x), labels))
+
+
 def grid(images: list[Image.Image], columns: int, gap: int = 4, labels: list[str] | None = None,
          background: int = 255) -> Image.Image:
     """Images laid out in rows of `columns`, optional captions under each."""

@@ -1,0 +1,58 @@
+"""Pure plotly figure builders for the Compare tab: quality against speed, and the training curves together."""
+import plotly.graph_objects as go
+
+from genmodels.ui.gan_plots import GREEN
+from genmodels.ui.plots import BLUE, GREY, ORANGE, SKY, VERMILLION, styled
+
+PURPLE = "#CC79A7"
+
+
+def quality_speed_figure(report: dict) -> go.Figure:
+    """Frechet distance against seconds per sample: diffusion as a curve over step counts, GAN and pixels as
+    points, the real-train versus real-test distance as the floor."""
+    fig = go.Figure()
+    rows = report["diffusion"]
+    fig.add_scatter(x=[r["seconds_per_sample"] for r in rows], y=[r["frechet_distance"] for r in rows],
+                    mode="lines+markers+text", text=[f"{r['steps']} steps" for r in rows],
+                    textposition=[("top center", "bottom center")[i % 2] for i in range(len(rows))],
+                    name="diffusion (DDIM, guidance 3)", line=dict(color=BLUE, width=2))
+    for key, name, color, symbol in (("gan", "GAN", VERMILLION, "diamond"),
+                                     ("pixels", "pixel autoregressive", GREEN, "square")):
+        entry = report[key]
+        fig.add_scatter(x=[entry["seconds_per_sample"]], y=[entry["frechet_distance"]], mode="markers+text",
+                        text=[name], textposition="bottom center", name=name,
+                        marker=dict(color=color, size=13, symbol=symbol))
+    floor = report["frechet_floor_real_train_vs_real_test"]
+    fig.add_hline(y=floor, line=dict(color=GREY, dash="dot"),
+                  annotation_text=f"real train vs real test: {floor:.1f}", annotation_position="bottom right")
+    fig.update_xaxes(title="seconds per sample (batch 1, log scale)", type="log")
+    fig.update_yaxes(title="Frechet distance (lower is better)", rangemode="tozero")
+    return below_legend(styled(fig, f"Quality against speed on {report['device_name']}", height=460))
+
+
+def below_legend(fig: go.Figure) -> go.Figure:
+    """Move the legend under the plot, where a long one does not cover the title."""
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"),
+                      margin=dict(b=130))
+    return fig
+
+
+def relative(values: list[float], tail: float = 0.2) -> list[float]:
+    """Each value divided by the mean of the last `tail` fraction: every curve ends near 1."""
+    last = values[-max(1, int(len(values) * tail)):]
+    scale = abs(sum(last) / len(last)) or 1.0
+    return [v / scale for v in values]
+
+
+def training_curves_figure(curves: dict[str, tuple[list[int], list[float]]]) -> go.Figure:
+    """Every family's training loss against the fraction of its training, each scaled to end near 1."""
+    colors = [BLUE, ORANGE, VERMILLION, GREEN, SKY, PURPLE]
+    fig = go.Figure()
+    for (name, (steps, values)), color in zip(curves.items(), colors):
+        last = steps[-1] or 1
+        fig.add_scatter(x=[s / last for s in steps], y=relative(values), name=name, mode="lines",
+                        line=dict(color=color, width=1.5))
+    fig.add_hline(y=1, line=dict(color=GREY, dash="dot"))
+    fig.update_xaxes(title="fraction of training", range=[0, 1])
+    fig.update_yaxes(title="loss ÷ its mean over the last fifth", type="log")
+    return below_legend(styled(fig, "Training losses, each scaled to end near 1", height=460))
