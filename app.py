@@ -1,8 +1,11 @@
 """Launch Generative Models Explorer on http://127.0.0.1:7860 (GRADIO_SERVER_NAME / _PORT override)."""
 import os
+import time
 
-from genmodels.ui import build_demo
-from genmodels.ui.demo import CSS, THEME
+STARTED = time.perf_counter()  # before the heavy imports: the cold start printed below counts them
+
+from genmodels.ui import build_demo  # noqa: E402
+from genmodels.ui.demo import CSS, THEME  # noqa: E402
 
 if __name__ == "__main__":
     demo = build_demo()
@@ -12,4 +15,8 @@ if __name__ == "__main__":
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860"))),
         theme=THEME,
         css=CSS,
+        prevent_thread_lock=True,
     )
+    print(f"Serving {demo.local_url} {time.perf_counter() - STARTED:.1f} s after app.py started "
+          "(models load on first use)", flush=True)
+    demo.block_thread()

@@ -98,3 +98,15 @@ def test_about_tab_shows_the_comparison_table(page):
     page.wait_for_function("document.querySelectorAll('.katex').length > 5", timeout=TIMEOUT)  # equations as math
     assert page.get_by_text("Three ways to learn a distribution").is_visible()
     screenshot(page, "about")
+
+
+def test_presenter_mode_enlarges_text_images_and_charts(page):
+    button = page.locator("#next-token-button")
+    before = button.bounding_box()["height"]
+    page.locator("#presenter-mode input[type=checkbox]").check()
+    page.wait_for_function("document.body.classList.contains('gm-presenter')", timeout=TIMEOUT)
+    assert button.bounding_box()["height"] > 1.25 * before
+    screenshot(page, "presenter-mode")
+    page.locator("#presenter-mode input[type=checkbox]").uncheck()
+    page.wait_for_function("!document.body.classList.contains('gm-presenter')", timeout=TIMEOUT)
+    assert abs(button.bounding_box()["height"] - before) < 1

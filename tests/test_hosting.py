@@ -1,11 +1,15 @@
 """Hosting and set-up files: the Spacefile, the README's front matter and its two commands, CI, requirements."""
+import os
 import re
 import shlex
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import yaml
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,3 +79,25 @@ def test_training_code_runs_where_gradio_is_missing():
             "genmodels.bench, genmodels.data.shakespeare; print('ok')")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_python_app_py_serves_the_page_and_prints_its_cold_start():
+    port = free_port()
+    env = os.environ | {"GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in process.stdout:  # the app prints one "Serving ..." line once the server answers
+            lines.append(line)
+            if line.startswith("Serving"):
+                break
+        served = next((line for line in lines if line.startswith("Serving")), None)
+        assert served, "".join(lines)[-2000:]
+        seconds = float(re.search(r"([\d.]+) s after app.py started", served).group(1))
+        assert 0 < seconds < 15, served  # the cold-start budget on a 2-core CPU
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
+            assert response.status == 200 and b"Generative Models Explorer" in response.read()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -24,7 +24,10 @@ CSS = """
 .gm-tokens .token { margin: 0; padding: 0; border-radius: 2px; cursor: pointer;
                     box-shadow: inset -1px 0 0 rgba(0, 0, 0, 0.18); }
 .gm-tokens .token .text, .gm-tokens .textspan { white-space: pre; }
+/* Presenter mode: everything (text, images, charts) about a third larger, for a projector at the back of a room. */
+body.gm-presenter gradio-app .main { zoom: 1.35; }
 """
+PRESENTER_JS = "(on) => { document.body.classList.toggle('gm-presenter', on); return on; }"
 # System fonts only: the app must work offline (a classroom, CI), so nothing is fetched from font CDNs.
 THEME = gr.themes.Soft(primary_hue="blue", secondary_hue="orange", neutral_hue="slate",
                        font=["ui-sans-serif", "system-ui", "sans-serif"],
@@ -34,7 +37,11 @@ THEME = gr.themes.Soft(primary_hue="blue", secondary_hue="orange", neutral_hue="
 def build_demo() -> gr.Blocks:
     """The whole app as a gr.Blocks (launch it with THEME and CSS)."""
     with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(f"# {TITLE}\nDrive real generative models, trained in this repository, and watch every step.")
+        with gr.Row(equal_height=True):
+            gr.Markdown(f"# {TITLE}\nDrive real generative models, trained in this repository, and watch every step.")
+            presenter = gr.Checkbox(False, label="Presenter mode: larger text, images and charts for a projector",
+                                    elem_id="presenter-mode", scale=0, min_width=260)
+        presenter.change(None, presenter, None, js=PRESENTER_JS)
         with gr.Tabs():
             with gr.Tab("Autoregressive (text)", id="text"):
                 build_text_tab()
