@@ -110,3 +110,13 @@ def test_presenter_mode_enlarges_text_images_and_charts(page):
     page.locator("#presenter-mode input[type=checkbox]").uncheck()
     page.wait_for_function("!document.body.classList.contains('gm-presenter')", timeout=TIMEOUT)
     assert abs(button.bounding_box()["height"] - before) < 1
+
+
+def test_a_lesson_sets_the_controls_and_explains_what_to_notice(page):
+    page.locator("#text-lessons input").click()
+    page.get_by_role("option", name="Temperature 0 is greedy").click()
+    page.wait_for_selector("#text-lessons-notice:has-text('argmax')", timeout=TIMEOUT)
+    page.wait_for_function("document.querySelector('#text-temperature input[type=number]').value === '0'",
+                           timeout=TIMEOUT)
+    screenshot(page, "text-lesson")
+    assert not page.console_errors, page.console_errors

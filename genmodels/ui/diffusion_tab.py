@@ -10,6 +10,7 @@ from genmodels.diffusion.pretrained import ASSET_DIR
 from genmodels.ui import plots
 from genmodels.ui.diffusion_api import GUIDANCE_SCALES, MAX_FRAMES, MAX_GUIDANCE, MAX_IMAGES, MAX_STEPS
 from genmodels.ui.diffusion_handlers import on_compare, on_diffuse, on_forward, on_interpolate, on_scrub, on_understood
+from genmodels.ui.lessons import Lesson, add_lessons
 from genmodels.ui.text_tab import LATEX
 
 DEFAULT_PROMPT = "a sneaker"
@@ -41,6 +42,24 @@ distribution. The model's estimate uses $\bar\alpha_t$:
 $\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\epsilon_\theta)/\sqrt{\bar\alpha_t}$. Written with $\beta_t$ instead of
 $\bar\alpha_t$, as some summaries do, it is right only for $t = 1$ (here index 0), where $\bar\alpha_1 = 1-\beta_1$.
 """
+
+
+LESSONS = [
+    Lesson("Guidance 0 vs 7", {"prompt": "a sneaker", "guidance": 0.0, "steps": 50, "sampler": "DDIM", "eta": 0.0},
+           "Guidance 0 ignores the prompt: generate and the judge finds all kinds of clothing. Then open Compare "
+           "guidance: the same start noise at 0, 1, 3 and 7, where the sneaker takes hold as s grows and the "
+           "images get bolder and more alike."),
+    Lesson("Few steps vs many", {"guidance": 3.0, "steps": 5, "sampler": "DDIM", "eta": 0.0},
+           "Five DDIM steps already give recognizable garments, each step a big jump. Watch the film strip, then set "
+           "50 steps with the same seed: the image is nearly the same, only finer, because DDIM with eta 0 follows "
+           "one deterministic path that more steps trace more closely."),
+    Lesson("DDPM vs DDIM", {"guidance": 3.0, "steps": 100, "sampler": "DDPM", "eta": 0.0},
+           "DDPM adds fresh noise at every step, so the x_t row of the film strip stays grainy until the end and the "
+           "same seed with another step count gives another garment. Switch to DDIM and press Generate again."),
+    Lesson("The unconditional model", {"prompt": "", "guidance": 1.0, "steps": 50, "sampler": "DDIM", "eta": 0.0},
+           "An empty prompt is the model trained without captions (15% of training): generate 16 images and the "
+           "judge finds a mix of classes. The text-encoder chart shows no class standing out."),
+]
 
 
 def training_panel() -> tuple:
@@ -80,6 +99,8 @@ def build_diffusion_tab() -> None:
                 seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed")
                 count = gr.Slider(1, MAX_IMAGES, value=8, step=1, label="Images", elem_id="diffusion-count")
             diffuse_button = gr.Button("Generate images", variant="primary", elem_id="diffuse-button")
+            add_lessons(LESSONS, {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler,
+                                  "eta": eta}, "diffusion-lessons")
             similarity_plot = gr.Plot(value=lambda: on_understood(DEFAULT_PROMPT), elem_id="similarity-plot",
                                       label="What the text encoder understood")
             with gr.Accordion("What the settings do", open=False):

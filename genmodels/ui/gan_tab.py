@@ -19,6 +19,7 @@ from genmodels.ui.gan_handlers import (
     on_sample,
     on_walk,
 )
+from genmodels.ui.lessons import Lesson, add_lessons
 from genmodels.ui.text_tab import LATEX
 from genmodels.ui.toy_gan_tab import build_toy_gan_tab
 
@@ -39,6 +40,21 @@ inside of that shell, where the generator saw no training latents, so mid-path i
 $\frac{\sin((1-\alpha)\theta)}{\sin\theta} z_A + \frac{\sin(\alpha\theta)}{\sin\theta} z_B$ with
 $\cos\theta = \frac{z_A \cdot z_B}{|z_A||z_B|}$, and stays where the latents live.
 """
+
+
+LESSONS = [
+    Lesson("Mode collapse", {"kind": "collapsed", "seed": 0, "count": 24},
+           "Generate: whatever the latent, the collapsed generator draws the same blurry shirt-like blob, and its own "
+           "discriminator still rates many of them as real. Open Healthy vs collapsed for the class histograms."),
+    Lesson("Linear vs spherical", {"kind": "healthy", "frames": 16},
+           "Generate, click two images (the radio says which end a click sets), then Interpolate. In the norm chart "
+           "the linear path sags to about 70% of the typical length midway; look at the middle frames of both "
+           "strips for the washed-out images that sag causes."),
+    Lesson("One latent, one image", {"kind": "healthy", "seed": 7, "count": 8},
+           "A GAN is one pass from z to an image: change only the seed and every image changes; keep the seed and "
+           "lower the number of images, and the first ones stay exactly the same, because image i depends only on "
+           "(seed, i)."),
+]
 
 
 def evaluation_summary() -> str:
@@ -77,6 +93,8 @@ def build_samples_tab() -> None:
             seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", elem_id="gan-seed")
             count = gr.Slider(1, MAX_SAMPLES, value=24, step=1, label="Images")
             sample_button = gr.Button("Generate", variant="primary", elem_id="gan-sample-button")
+            lesson_controls = {"kind": kind, "seed": seed, "count": count}
+            lessons_column = gr.Column()
         with gr.Column(scale=3, min_width=320):
             sample_stats = gr.Markdown(elem_id="gan-sample-stats")
             samples = gr.Gallery(label="Samples, captioned with the discriminator's P(real) · the judge's verdict",
@@ -93,6 +111,8 @@ def build_samples_tab() -> None:
                             elem_id="gan-index-b")
         frames = gr.Slider(2, MAX_FRAMES, value=12, step=1, label="Frames", elem_id="gan-frames")
     interpolate_button = gr.Button("Interpolate", variant="primary", elem_id="gan-interpolate-button")
+    with lessons_column:
+        add_lessons(LESSONS, lesson_controls | {"frames": frames}, "gan-lessons")
     interpolation_stats = gr.Markdown(elem_id="gan-interpolation-stats")
     linear_strip = gr.Image(label="Linear path", type="pil", elem_id="gan-linear-strip")
     spherical_strip = gr.Image(label="Spherical path", type="pil", elem_id="gan-spherical-strip")

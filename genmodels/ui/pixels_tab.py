@@ -16,6 +16,7 @@ from genmodels.ui import plots, validate
 from genmodels.ui.diffusion_handlers import square_columns
 from genmodels.ui.images import SCALE, gallery, grid
 from genmodels.ui.judge import verdict_captions
+from genmodels.ui.lessons import Lesson, add_lessons
 from genmodels.ui.pixels_api import LABELS, MAX_IMAGES, check_settings, pixel_model
 from genmodels.ui.text_tab import LATEX
 
@@ -29,6 +30,21 @@ Each pixel is one of a few gray levels, so every step is a choice among a handfu
 temperature, top-k and top-p code the text tab uses. The first token says which class to draw. 784 network
 evaluations per image, one after another: watch the image fill in and the distribution behind every pixel.
 """
+
+
+LESSONS = [
+    Lesson("Temperature 0: the argmax everywhere", {"temperature": 0.0, "top_k": 0, "top_p": 1.0, "count": 4},
+           "Every pixel takes its most likely level, so the four images come out identical and the seed does not "
+           "matter. They are also oddly flat: the most likely level of each pixel, one after another, is not the "
+           "most likely image."),
+    Lesson("Low temperature", {"temperature": 0.7, "top_k": 0, "top_p": 1.0, "count": 4},
+           "Dividing the logits by 0.7 sharpens every pixel's distribution: cleaner backgrounds and more typical "
+           "garments than at temperature 1, with less variety between the four images. Inspect an edge pixel to "
+           "see the orange bars lean harder on the favourite level."),
+    Lesson("Any class", {"label": "any class", "temperature": 1.0, "top_k": 0, "top_p": 1.0, "count": 8},
+           "The first token says 'any class' (10% of training sequences started this way): the model decides what "
+           "to draw as it goes, often within the first rows, and the judge's verdicts show the mix."),
+]
 
 
 def colored(levels_row: torch.Tensor, levels: int, current: int | None) -> Image.Image:
@@ -129,6 +145,8 @@ def build_pixels_tab() -> None:
                 seed = gr.Number(0, precision=0, label="Seed")
                 count = gr.Slider(1, MAX_IMAGES, value=4, step=1, label="Images", elem_id="pixels-count")
             draw_button = gr.Button("Draw pixel by pixel", variant="primary", elem_id="pixels-draw")
+            add_lessons(LESSONS, {"label": label, "temperature": temperature, "top_k": top_k, "top_p": top_p,
+                                  "count": count}, "pixels-lessons")
             gr.Markdown(training_summary())
         with gr.Column(scale=2, min_width=320):
             stats = gr.Markdown(elem_id="pixels-stats")

@@ -6,6 +6,7 @@ import gradio as gr
 
 from genmodels.text.pretrained import ASSET_DIR
 from genmodels.ui import plots
+from genmodels.ui.lessons import Lesson, add_lessons
 from genmodels.ui.text_api import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
 from genmodels.ui.text_handlers import (
     PROBABILITY_COLORS,
@@ -70,6 +71,24 @@ def training_summary() -> str:
             f"`python -m genmodels.text.evaluate` on {e['device']}.")
 
 
+LESSONS = [
+    Lesson("Temperature 0 is greedy", {"temperature": 0.0, "top_k": 0, "top_p": 1.0},
+           "Press Next token a few times: the adjusted (orange) bars collapse onto the single most likely token, so "
+           "every draw is the argmax and the seed no longer matters. Then Generate: greedy text soon loops on the "
+           "same phrases, because the most likely next token is rarely the most likely text."),
+    Lesson("Top-p 0.5 vs 0.95", {"temperature": 1.0, "top_k": 0, "top_p": 0.5},
+           "Look at the cumulative chart: top-p keeps tokens, most likely first, until their probabilities add up "
+           "to p, so at 0.5 only a handful survive (grey bars are removed). Move top-p to 0.95 and watch the kept "
+           "set grow on a confident step and on an uncertain one: the cut adapts to how spread the distribution is."),
+    Lesson("High temperature", {"temperature": 1.6, "top_k": 0, "top_p": 1.0},
+           "Dividing the logits by T > 1 flattens the distribution: unlikely tokens gain probability, entropy rises. "
+           "Generate and read: spelling and grammar fall apart, because the tail of 4,096 tokens is mostly wrong."),
+    Lesson("Top-k 5", {"temperature": 1.0, "top_k": 5, "top_p": 1.0},
+           "Only the five most likely tokens survive, whatever their probabilities: on a confident step that changes "
+           "nothing, on an uncertain one it cuts plausible choices. Compare with top-p, whose cut adapts."),
+]
+
+
 def build_text_tab() -> None:
     """Lay out the tab and wire its events (call inside gr.Blocks)."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
@@ -84,6 +103,7 @@ def build_text_tab() -> None:
             top_k = gr.Slider(0, 4096, value=0, step=1, label="Top-k (0 = off)", elem_id="text-top-k")
             top_p = gr.Slider(0.01, 1, value=0.95, step=0.01, label="Top-p", elem_id="text-top-p")
             seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed", elem_id="text-seed")
+            add_lessons(LESSONS, {"temperature": temperature, "top_k": top_k, "top_p": top_p}, "text-lessons")
             with gr.Accordion("What the sliders do", open=True):
                 gr.Markdown(SLIDERS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
