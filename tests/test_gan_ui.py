@@ -89,3 +89,12 @@ def test_compare_judges_both_generators_and_the_collapsed_one_is_less_varied():
     entropy = {trace.name: trace.y for trace in figure.data}
     shares = {kind: torch.tensor(values) for kind, values in entropy.items()}
     assert shares["healthy"].sum() == pytest.approx(1) and shares["collapsed"].max() > shares["healthy"].max()
+
+
+def test_discriminator_view_shows_the_generated_images_it_likes_least_and_most():
+    figure, stats, least, most = gan_handlers.on_discriminate("healthy", 64, 0)
+    assert len(least) == len(most) == gan_handlers.EXTREMES and "Mean P(real)" in stats
+    scores = [float(caption.split(" ")[0]) for _, caption in least + most]
+    assert scores[:gan_handlers.EXTREMES] == sorted(scores[:gan_handlers.EXTREMES])
+    assert max(scores[:gan_handlers.EXTREMES]) <= min(scores[gan_handlers.EXTREMES:])
+    assert {trace.name for trace in figure.data} == {"real Fashion-MNIST", "generated"}

@@ -140,12 +140,14 @@ class GPT(nn.Module):
         positions = torch.arange(start, start + T, device=idx.device)
         cos, sin = rotary_angles(positions, self.config.n_embd // self.config.n_head, self.config.rope_base)
         x = self.wte(idx)  # (B, T, C)
-        if cache is not None and condition is not None:
-            cache.condition = condition[:, None]
-        if cache is not None and cache.condition is not None:
-            x = x + cache.condition
-        elif condition is not None:
-            x = x + condition[:, None]
+        if condition is not None:
+            condition = condition[:, None]  # (B, 1, C)
+            if cache is not None:
+                cache.condition = condition
+        elif cache is not None:
+            condition = cache.condition
+        if condition is not None:
+            x = x + condition
         x = self.drop(x)
         for layer, block in enumerate(self.blocks):
             x = block(x, cos, sin, cache, layer)

@@ -65,20 +65,21 @@ def gan_interpolate(kind: str = "healthy", seed_a: int = 0, index_a: int = 0, se
             for kind, p in paths.items()} | {"typical_norm": math.sqrt(gan.config.latent_dim)}
 
 
-def discriminate(gan: GAN, count, seed) -> tuple[list[float], list[float]]:
-    """The discriminator's P(real) on `count` shipped real test images and on `count` generated ones."""
+def discriminate(gan: GAN, count, seed) -> tuple[list[float], list[float], torch.Tensor]:
+    """The discriminator's P(real) on `count` shipped real test images and on `count` generated ones, and the
+    generated images (count, 1, 28, 28)."""
     count = validate.number(count, "Number of images", 1, MAX_DISCRIMINATED, integer=True)
     try:
         real = to_model_range(load_real_images()[:count])
     except FileNotFoundError as err:
         raise gr.Error(str(err)) from None
     fake = generate(gan, sample_latents(validate.seed(seed), count, gan.config.latent_dim))
-    return p_real(gan, real).tolist(), p_real(gan, fake).tolist()
+    return p_real(gan, real).tolist(), p_real(gan, fake).tolist(), fake
 
 
 def gan_discriminate(kind: str = "healthy", count: int = 256, seed: int = 0) -> dict:
     """P(real) from the discriminator on real Fashion-MNIST test images and on generated images."""
-    real, fake = discriminate(gan_model(kind), count, seed)
+    real, fake, _ = discriminate(gan_model(kind), count, seed)
     return {"real": [round(p, 4) for p in real], "generated": [round(p, 4) for p in fake],
             "mean_real": sum(real) / len(real), "mean_generated": sum(fake) / len(fake)}
 

@@ -25,10 +25,9 @@ EXTREMES = 8  # generated images shown at each end of the P(real) ranking
 COMPARE_SHOWN = 16  # samples of each generator shown side by side
 
 
-def captions(p: torch.Tensor, x: torch.Tensor) -> list[str]:
-    """'0.62 · Sneaker' under each image: the discriminator's P(real), then the judge's verdict."""
-    verdicts = judged(x) or [None] * len(x)
-    return [f"{q:.2f}" + (f" · {v['class']}" if v else "") for q, v in zip(p.tolist(), verdicts)]
+def captions(p: torch.Tensor, verdicts: list[dict]) -> list[str]:
+    """'0.62 · Sneaker' under each image: the discriminator's P(real), then the judge's verdict (from judged())."""
+    return [f"{q:.2f}" + (f" · {v['class']}" if v else "") for q, v in zip(p.tolist(), verdicts or [None] * len(p))]
 
 
 
@@ -43,7 +42,7 @@ def on_sample(kind, seed, count):
     stats = (f"**{count} images** from seed {seed} in {elapsed.milliseconds:.0f} ms (one generator pass). "
              f"Mean P(real) from this generator's own discriminator: {p.mean():.2f}. "
              "Click an image to make it end A or B of the interpolation below.")
-    return images.gallery(x, captions(p, x)), stats, seed
+    return images.gallery(x, captions(p, judged(x))), stats, seed
 
 
 def on_pick(end, grid_seed, evt: gr.SelectData):
@@ -95,7 +94,7 @@ def on_walk(kind, seed, points, frames_per_leg):
 def on_discriminate(kind, count, seed):
     """P(real) histograms for shipped real test images and generated ones, and the generated extremes."""
     gan = gan_model(kind)
-    real, fake = discriminate(gan, count, seed)
+    real, fake, generated = discriminate(gan, count, seed)
     count = len(real)
     real_t, fake_t = torch.tensor(real), torch.tensor(fake)
     accuracy = ((real_t > 0.5).float().mean() + (fake_t <= 0.5).float().mean()).item() / 2
@@ -106,16 +105,14 @@ def on_discriminate(kind, count, seed):
              "(50% would mean it cannot tell them apart, which is what a perfect generator forces).")
     order = fake_t.argsort()
     picks = torch.cat([order[:EXTREMES], order[-EXTREMES:]]).tolist()
-    x = generate(gan, sample_latents(validate.seed(seed), count, gan.config.latent_dim)[picks])
-    p = fake_t[picks]
-    least, most = images.gallery(x[:EXTREMES], captions(p[:EXTREMES], x[:EXTREMES])), images.gallery(
-        x[EXTREMES:], captions(p[EXTREMES:], x[EXTREMES:]))
+    x, labels = generated[picks], captions(fake_t[picks], judged(generated[picks]))
+    least = images.gallery(x[:EXTREMES], labels[:EXTREMES])
+    most = images.gallery(x[EXTREMES:], labels[EXTREMES:])
     return figure, stats, least, most
 
 
-def class_shares(x: torch.Tensor) -> list[float]:
-    """Share of each class among images (B, 1, 28, 28) as the judge labels them; [] without the judge."""
-    verdicts = judged(x)
+def class_shares(verdicts: list[dict]) -> list[float]:
+    """Share of each class among the judge's verdicts (from judged()); [] without the judge."""
     return class_histogram(torch.tensor([CLASS_NAMES.index(v["class"]) for v in verdicts])) if verdicts else []
 
 
@@ -127,9 +124,10 @@ def on_compare(seed, count):
     for kind in KINDS:
         gan = gan_model(kind)
         x = generate(gan, sample_latents(seed, count, gan.config.latent_dim))  # (count, 1, 28, 28)
+        verdicts = judged(x)  # the classifier runs once per generator: for the histogram and the captions
         shown = x[:COMPARE_SHOWN]
-        galleries.append(images.gallery(shown, captions(p_real(gan, shown), shown)))
-        shares = class_shares(x)
+        galleries.append(images.gallery(shown, captions(p_real(gan, shown), verdicts[:COMPARE_SHOWN])))
+        shares = class_shares(verdicts)
         if shares:
             histograms[kind] = shares
             covered = sum(s > 0 for s in shares)
@@ -165,8 +163,7 @@ def on_replay(kind, index):
     index = min(validate.number(index, "Snapshot", 1, 1000, integer=True), len(steps)) - 1
     side = sprite.shape[1]
     picture = images.upscale(sprite[index * side:(index + 1) * side], 2)
-    curves = {"step": log["train"]["step"], **{k: log["train"][k] for k in ("d_loss", "g_loss", "d_real", "d_fake")}}
-    figure = gan_plots.training_curves_figure(curves, f"Training the {kind} GAN",
+    figure = gan_plots.training_curves_figure(log["train"], f"Training the {kind} GAN",
                                               keys=("d_loss", "g_loss", "d_real", "d_fake"))
     figure.add_vline(x=steps[index], line=dict(color=BLACK, dash="dot"))
     caption = f"Snapshot {index + 1} of {len(steps)}: step {steps[index]:,} of {log['settings']['steps']:,}."

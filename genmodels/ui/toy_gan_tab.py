@@ -97,12 +97,14 @@ def toy_gan_step(run, dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-
     if run.diverged or run.steps >= toy2d.MAX_TOTAL_STEPS:
         yield run, *views(run.snapshot(), "Press **Reset** to start again.")
         return
-    start = run.steps
+    start, latest = run.steps, None
     with timer() as elapsed:
         for snapshot in run.train(steps, every=max(1, steps // UPDATES_PER_CALL)):
-            yield run, *views(snapshot, note)
+            if latest is not None:  # the last snapshot waits for the speed figure, so it is drawn once
+                yield run, *views(latest, note)
+            latest = snapshot
     rate = (run.steps - start) / max(elapsed.seconds, 1e-9)
-    yield run, *views(snapshot, f"{note} Trained {run.steps - start} steps at {rate:,.0f} steps/s on the CPU.")
+    yield run, *views(latest, f"{note} Trained {run.steps - start} steps at {rate:,.0f} steps/s on the CPU.")
 
 
 def toy_gan_reset(dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth):
