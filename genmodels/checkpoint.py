@@ -1,5 +1,7 @@
 """Save and load models as safetensors weights plus a JSON config; no pickle anywhere."""
+import functools
 import json
+import threading
 from dataclasses import asdict
 from pathlib import Path
 
@@ -68,3 +70,15 @@ def load_checkpoint(model_cls, config_cls, stem: Path | str, remake: str, device
         raise CheckpointError(f"{weights} does not match {stem.with_suffix('.json')}; re-create them with `{remake}`")
     model.load_state_dict(state, strict=False)
     return model.float().to(device).eval(), record
+
+
+def loaded_once(load):
+    """Cache `load` per arguments and run it under a lock: concurrent first requests load a model only once and
+    every request then shares it read-only."""
+    cached, lock = functools.cache(load), threading.Lock()
+
+    @functools.wraps(load)
+    def load_shared(*args):
+        with lock:
+            return cached(*args)
+    return load_shared

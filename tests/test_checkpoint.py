@@ -158,3 +158,26 @@ def test_error_message_names_path_for_a_relative_stem(tmp_path, monkeypatch):
     with pytest.raises(CheckpointError, match=re.escape("assets/text/gpt.json")) as err:
         load_checkpoint(GPT, GPTConfig, "assets/text/gpt", REMAKE)
     assert REMAKE in str(err.value)
+
+
+def test_loaded_once_loads_each_argument_once_even_when_requests_race():
+    import threading
+    import time
+
+    from genmodels.checkpoint import loaded_once
+    calls = []
+
+    @loaded_once
+    def load(name):
+        calls.append(name)
+        time.sleep(0.05)  # a slow first load: the other threads must wait for it, not start their own
+        return object()
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(load("a"))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == ["a"] and all(r is results[0] for r in results)
+    assert load("b") is not results[0] and calls == ["a", "b"]

@@ -1,13 +1,11 @@
 """The committed diffusion model, loaded once per process and shared read-only, and its guided denoiser."""
-import threading
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer
 
-from genmodels.checkpoint import CheckpointError, load_checkpoint
+from genmodels.checkpoint import CheckpointError, load_checkpoint, loaded_once
 from genmodels.diffusion.samplers import Denoiser, classifier_free_guidance
 from genmodels.diffusion.schedule import NoiseSchedule, cosine_schedule, linear_schedule
 from genmodels.diffusion.text_encoder import TextEncoder, TextEncoderConfig
@@ -17,7 +15,6 @@ from genmodels.runtime import pick_device
 ASSET_DIR = Path("assets/diffusion")
 REMAKE = "python -m genmodels.diffusion.train --preset gpu"
 SCHEDULES = {"cosine": cosine_schedule, "linear": linear_schedule}
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -29,7 +26,7 @@ class DiffusionModel:
     record: dict  # the U-Net checkpoint's JSON (config, preset, steps, schedule)
 
 
-@cache
+@loaded_once
 def _load(asset_dir: Path) -> DiffusionModel:
     device = pick_device()
     unet, record = load_checkpoint(UNet, UNetConfig, asset_dir / "unet", REMAKE, device=device)
@@ -43,8 +40,7 @@ def _load(asset_dir: Path) -> DiffusionModel:
 
 def load_diffusion_model(asset_dir: Path | str = ASSET_DIR) -> DiffusionModel:
     """U-Net, text encoder, tokenizer and schedule from assets/diffusion, loaded on first use on the chosen device."""
-    with _lock:
-        return _load(Path(asset_dir))
+    return _load(Path(asset_dir))
 
 
 def make_denoiser(model: UNet, cond: torch.Tensor, uncond: torch.Tensor, guidance_scale: float) -> Denoiser:

@@ -7,10 +7,8 @@ longer with bf16 autocast, `tiny` trains for seconds on a few hundred images (te
 """
 import argparse
 import json
-import threading
 import time
 from dataclasses import asdict, dataclass, replace
-from functools import cache
 from pathlib import Path
 
 import torch
@@ -18,14 +16,13 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from genmodels.checkpoint import load_checkpoint, save_checkpoint
+from genmodels.checkpoint import load_checkpoint, loaded_once, save_checkpoint
 from genmodels.data.fashion_mnist import CLASS_NAMES, load_split, to_model_range
 from genmodels.runtime import make_generator, pick_device
 from genmodels.training import adamw, autocast
 
 ASSET_STEM = Path("assets/eval/classifier")
 REMAKE = "python -m genmodels.eval.classifier --preset cpu"
-_lock = threading.Lock()
 
 
 @dataclass
@@ -98,7 +95,7 @@ def per_class_accuracy(model: FashionClassifier, images: torch.Tensor, labels: t
     return [correct[labels.cpu() == k].mean().item() for k in range(len(CLASS_NAMES))]
 
 
-@cache
+@loaded_once
 def _load(stem: Path, device: str) -> FashionClassifier:
     model, _ = load_checkpoint(FashionClassifier, ClassifierConfig, stem, REMAKE, device=device)
     return model.to(memory_format=torch.channels_last)
@@ -106,8 +103,7 @@ def _load(stem: Path, device: str) -> FashionClassifier:
 
 def load_classifier(device: torch.device | str | None = None, stem: Path | str = ASSET_STEM) -> FashionClassifier:
     """The committed classifier from assets/eval, loaded once per process and device, in eval mode."""
-    with _lock:
-        return _load(Path(stem), str(device or pick_device()))
+    return _load(Path(stem), str(device or pick_device()))
 
 
 def classify(images: torch.Tensor, model: FashionClassifier | None = None) -> torch.Tensor:

@@ -1,12 +1,10 @@
 """The committed GANs (a healthy and a mode-collapsed DCGAN), loaded once per process and shared read-only."""
-import threading
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import torch
 
-from genmodels.checkpoint import load_checkpoint
+from genmodels.checkpoint import load_checkpoint, loaded_once
 from genmodels.data.fashion_mnist import to_model_range
 from genmodels.gan.dcgan import Discriminator, GANConfig, Generator
 from genmodels.runtime import pick_device
@@ -15,7 +13,6 @@ ASSET_DIR = Path("assets/gan")
 KINDS = ("healthy", "collapsed")
 REMAKE = {"healthy": "python -m genmodels.gan.train --preset cpu",
           "collapsed": "python -m genmodels.gan.train --preset cpu --collapse"}
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -26,7 +23,7 @@ class GAN:
     record: dict  # the generator checkpoint's JSON: config and meta (preset, steps, loss, collapse, weights dtype)
 
 
-@cache
+@loaded_once
 def _load(kind: str, asset_dir: Path) -> GAN:
     device = pick_device()
     generator, record = load_checkpoint(Generator, GANConfig, asset_dir / f"{kind}_generator", REMAKE[kind], device)
@@ -40,8 +37,7 @@ def load_gan(kind: str = "healthy", asset_dir: Path | str = ASSET_DIR) -> GAN:
     device, loaded on first use."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    with _lock:
-        return _load(kind, Path(asset_dir))
+    return _load(kind, Path(asset_dir))
 
 
 @torch.inference_mode()

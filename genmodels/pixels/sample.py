@@ -1,20 +1,17 @@
 """Draw images pixel by pixel with the text family's sampler (temperature, top-k, top-p), KV-cached."""
-import threading
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Iterator
 
 import torch
 
-from genmodels.checkpoint import load_checkpoint
+from genmodels.checkpoint import load_checkpoint, loaded_once
 from genmodels.pixels.model import PIXELS, PixelConfig, PixelTransformer, class_token, dequantize
 from genmodels.runtime import make_generator, pick_device
 from genmodels.text.sampling import TokenStep, generate_tokens
 
 ASSET_DIR = Path("assets/pixels")
 REMAKE = "python -m genmodels.pixels.train --preset gpu"
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -23,7 +20,7 @@ class PixelModel:
     record: dict  # the checkpoint's JSON: config and meta (preset, step, held-out bits per pixel)
 
 
-@cache
+@loaded_once
 def _load(asset_dir: Path) -> PixelModel:
     model, record = load_checkpoint(PixelTransformer, PixelConfig, asset_dir / "pixel_transformer", REMAKE,
                                     device=pick_device())
@@ -32,8 +29,7 @@ def _load(asset_dir: Path) -> PixelModel:
 
 def load_pixel_model(asset_dir: Path | str = ASSET_DIR) -> PixelModel:
     """The pixel transformer from assets/pixels, loaded on first use on the chosen device, in eval mode."""
-    with _lock:
-        return _load(Path(asset_dir))
+    return _load(Path(asset_dir))
 
 
 def pixel_stream(model: PixelTransformer, label: int | None, count: int = 1, temperature: float = 1.0,

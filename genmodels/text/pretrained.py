@@ -1,19 +1,16 @@
 """The committed text model, loaded once per process and shared read-only by every request."""
-import threading
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from genmodels.checkpoint import load_checkpoint
+from genmodels.checkpoint import load_checkpoint, loaded_once
 from genmodels.runtime import pick_device
 from genmodels.text.gpt import GPT, GPTConfig
 from genmodels.text.tokenizer import end_of_text_id, load_tokenizer
 
 ASSET_DIR = Path("assets/text")
 REMAKE = "python -m genmodels.text.train --preset gpu"
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -24,7 +21,7 @@ class TextModel:
     record: dict  # the checkpoint's JSON (config, training step, validation loss)
 
 
-@cache
+@loaded_once
 def _load(asset_dir: Path) -> TextModel:
     tokenizer = load_tokenizer(asset_dir / "tokenizer.json")
     model, record = load_checkpoint(GPT, GPTConfig, asset_dir / "gpt", REMAKE, device=pick_device())
@@ -33,5 +30,4 @@ def _load(asset_dir: Path) -> TextModel:
 
 def load_text_model(asset_dir: Path | str = ASSET_DIR) -> TextModel:
     """The GPT and tokenizer from assets/text, loaded on first use on the chosen device."""
-    with _lock:
-        return _load(Path(asset_dir))
+    return _load(Path(asset_dir))
