@@ -1,5 +1,7 @@
 """Launch Generative Models Explorer on http://127.0.0.1:7860 (GRADIO_SERVER_NAME / _PORT override)."""
 import os
+import signal
+import sys
 import time
 
 STARTED = time.perf_counter()  # before the heavy imports: the cold start printed below counts them
@@ -8,6 +10,7 @@ from genmodels.ui import build_demo  # noqa: E402
 from genmodels.ui.demo import CSS, THEME  # noqa: E402
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stopped Space or `kill` exits cleanly (atexit runs)
     demo = build_demo()
     demo.queue(default_concurrency_limit=4)
     demo.launch(

@@ -17,8 +17,15 @@ def set_number(page, elem_id: str, value) -> None:
 
 
 def open_tab(page, name: str, ready_selector: str) -> None:
-    """Click a top-level tab and wait until its first control is on the page."""
-    page.get_by_role("tab", name=name, exact=True).click()
+    """Click a top-level tab (through the "More tabs" menu where a narrow screen hides it) and wait until its
+    first control is on the page."""
+    page.wait_for_selector("[role=tablist] [role=tab]", timeout=TIMEOUT)
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+    else:
+        page.locator("button[aria-label='More tabs']:visible").first.click()
+        page.locator(".overflow-dropdown button", has_text=name).first.click()
     page.wait_for_selector(ready_selector, timeout=TIMEOUT)
 
 

@@ -1,4 +1,5 @@
 """The diffusion API through gradio_client against a launched app: results, determinism, bad input."""
+import numpy as np
 import pytest
 from gradio_client.exceptions import AppError
 
@@ -42,7 +43,9 @@ def test_compare_guidance_and_interpolation(client):
     ends = [call(client, "diffuse", prompt="a coat", guidance=3, steps=6, sampler="DDIM", eta=0, seed=s, count=1)
             for s in (3, 4)]
     assert len(morph["images"]) == 5
-    assert morph["images"][0] == ends[0]["images"][0] and morph["images"][-1] == ends[1]["images"][0]
+    # the same images; a batch of 5 and a batch of 1 may round a float differently, so one gray level is allowed
+    for frame, end in ((morph["images"][0], ends[0]), (morph["images"][-1], ends[1])):
+        assert np.abs(np.array(frame, int) - np.array(end["images"][0], int)).max() <= 1
 
 
 @pytest.mark.parametrize("settings, words", [

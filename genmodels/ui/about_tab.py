@@ -1,7 +1,7 @@
 """The About tab: the three families of generative models, their core equations, and how they compare."""
 import gradio as gr
 
-from genmodels.ui.text_tab import LATEX
+from genmodels.ui.equations import LATEX
 
 OVERVIEW = r"""
 ## Three ways to learn a distribution and sample from it

@@ -16,6 +16,7 @@ from genmodels.runtime import timer
 from genmodels.ui import validate
 from genmodels.ui.diffusion_api import MAX_STEPS, diffusion_model
 from genmodels.ui.gan_api import gan_model
+from genmodels.ui.hosting import RACE, on_gpu
 from genmodels.ui.judge import gray_levels, judged
 from genmodels.ui.pixels_api import check_label, pixel_model
 
@@ -52,6 +53,7 @@ def race_entries(label, diffusion_steps, seed):
     yield "pixels", image, elapsed.seconds, PIXELS, next(pm.model.parameters()).device
 
 
+@on_gpu(RACE)
 def race(label: str = "Sneaker", diffusion_steps: int = 50, seed: int = 0) -> dict:
     """One sample from each family on this device, one after another: the image, wall time and network
     evaluations of each (the GAN draws any class; the others are asked for `label`)."""

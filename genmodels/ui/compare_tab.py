@@ -10,7 +10,11 @@ from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.runtime import timer
 from genmodels.ui import compare_plots, images
 from genmodels.ui.compare_api import FAMILY_NAMES, load_report, race_entries
+from genmodels.ui.equations import add_equations
+from genmodels.ui.hosting import RACE, on_gpu
 from genmodels.ui.judge import verdict_captions
+from genmodels.ui.outputs import picture
+from genmodels.ui.share import add_copy_link
 
 LOGS = {"text: GPT cross-entropy": ("assets/text/train_log.json", "train", "loss"),
         "pixels: cross-entropy": ("assets/pixels/train_log.json", "train", "loss"),
@@ -100,6 +104,7 @@ def committed_views() -> tuple:
     return measured_table(report), compare_plots.quality_speed_figure(report), curves
 
 
+@on_gpu(RACE)
 def on_race(label, diffusion_steps, seed):
     """Run one sample of each family in turn and show each as soon as it is done."""
     shown = [gr.skip()] * 3
@@ -121,6 +126,7 @@ def committed_seconds() -> dict:
     return {(family, r["network_evaluations"]): r["seconds_per_sample"] for family, r in rows}
 
 
+@on_gpu(RACE)
 def on_remeasure(label):
     """Time one sample of each family now, on this server's device (under a minute on a CPU)."""
     with timer() as total:
@@ -135,9 +141,10 @@ def on_remeasure(label):
     return "\n".join(rows) + f"\n\nMeasured just now on {device} in {total.seconds:.1f} s in all (one sample each)."
 
 
-def build_compare_tab() -> None:
-    """Lay out the Compare tab and wire its events (call inside gr.Blocks)."""
+def build_compare_tab() -> dict:
+    """Lay out the Compare tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO)
+    add_equations("compare")
     table, scatter, curves = committed_views()
     gr.Markdown(table, elem_id="compare-table")
     with gr.Row():
@@ -147,9 +154,11 @@ def build_compare_tab() -> None:
         race_button = gr.Button("Race: one sample from each family", variant="primary", elem_id="race-button")
         remeasure_button = gr.Button("Re-measure speed here", elem_id="remeasure-button")
     with gr.Row():
-        pictures = [gr.Image(label=name, type="pil", elem_id=f"race-{family}")
+        pictures = [picture(name, elem_id=f"race-{family}")
                     for family, name in FAMILY_NAMES.items()]
     race_table = gr.Markdown(elem_id="race-table")
+    shared = {"label": label, "steps": steps, "seed": seed}
+    add_copy_link("compare", shared)
     remeasured = gr.Markdown(elem_id="remeasured")
     with gr.Row():
         gr.Plot(value=scatter, label="Quality against speed", elem_id="quality-speed-plot")
@@ -158,3 +167,4 @@ def build_compare_tab() -> None:
                       api_visibility="private", concurrency_limit=1)
     remeasure_button.click(on_remeasure, label, remeasured, api_name="ui_remeasure", api_visibility="private",
                            concurrency_limit=1)
+    return shared

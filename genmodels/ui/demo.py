@@ -7,6 +7,7 @@ from genmodels.ui.compare_tab import build_compare_tab
 from genmodels.ui.diffusion_tab import build_diffusion_tab
 from genmodels.ui.gan_tab import build_gan_tab
 from genmodels.ui.pixels_tab import build_pixels_tab
+from genmodels.ui.share import SHARE_CSS, restore_on_load
 from genmodels.ui.text_tab import build_text_tab
 
 TITLE = "Generative Models Explorer"
@@ -26,7 +27,7 @@ CSS = """
 .gm-tokens .token .text, .gm-tokens .textspan { white-space: pre; }
 /* Presenter mode: everything (text, images, charts) about a third larger, for a projector at the back of a room. */
 body.gm-presenter gradio-app .main { zoom: 1.35; }
-"""
+""" + SHARE_CSS
 PRESENTER_JS = "(on) => { document.body.classList.toggle('gm-presenter', on); return on; }"
 # System fonts only: the app must work offline (a classroom, CI), so nothing is fetched from font CDNs.
 THEME = gr.themes.Soft(primary_hue="blue", secondary_hue="orange", neutral_hue="slate",
@@ -38,23 +39,28 @@ def build_demo() -> gr.Blocks:
     """The whole app as a gr.Blocks (launch it with THEME and CSS)."""
     with gr.Blocks(title=TITLE) as demo:
         with gr.Row(equal_height=True):
-            gr.Markdown(f"# {TITLE}\nDrive real generative models, trained in this repository, and watch every step.")
+            with gr.Column(scale=3, min_width=300):  # wide enough that a phone puts the switch below the title
+                gr.Markdown(f"# {TITLE}\nDrive real generative models, trained in this repository, and watch every "
+                            "step.")
             presenter = gr.Checkbox(False, label="Presenter mode: larger text, images and charts for a projector",
                                     elem_id="presenter-mode", scale=0, min_width=260)
         presenter.change(None, presenter, None, js=PRESENTER_JS)
-        with gr.Tabs():
+        link_notice = gr.Markdown(elem_id="link-notice")
+        shared = {}
+        with gr.Tabs() as tabs:
             with gr.Tab("Autoregressive (text)", id="text"):
-                build_text_tab()
+                shared["text"] = build_text_tab()
             with gr.Tab("Autoregressive (pixels)", id="pixels"):
-                build_pixels_tab()
+                shared["pixels"] = build_pixels_tab()
             with gr.Tab("Diffusion (images)", id="diffusion"):
-                build_diffusion_tab()
+                shared["diffusion"] = build_diffusion_tab()
             with gr.Tab("GAN (images)", id="gan"):
-                build_gan_tab()
+                shared["gan"] = build_gan_tab()
             with gr.Tab("Compare", id="compare"):
-                build_compare_tab()
+                shared["compare"] = build_compare_tab()
             with gr.Tab("About", id="about"):
                 build_about_tab()
+        restore_on_load(demo, tabs, link_notice, shared | {"about": {}})
         text_api.register_api()
         diffusion_api.register_api()
         gan_api.register_api()

@@ -12,6 +12,7 @@ from genmodels.data.fashion_mnist import CLASS_NAMES, to_model_range
 from genmodels.diffusion import generate
 from genmodels.diffusion.pretrained import DiffusionModel, load_diffusion_model
 from genmodels.ui import validate
+from genmodels.ui.hosting import IMAGES, QUICK, on_gpu
 from genmodels.ui.judge import gray_levels, judged
 
 MAX_IMAGES = 16
@@ -45,6 +46,7 @@ def check_settings(prompt, guidance, steps, sampler, eta, seed, count) -> genera
     )
 
 
+@on_gpu(IMAGES)
 def diffuse(prompt: str = "a sneaker", guidance: float = 3.0, steps: int = 50, sampler: str = "DDIM",
             eta: float = 0.0, seed: int = 0, count: int = 4) -> dict:
     """Generate `count` images from a text prompt; returns the images, the judge's verdicts and the timing."""
@@ -66,6 +68,7 @@ def example_image(example: int) -> torch.Tensor:
         raise gr.Error(str(err)) from None
 
 
+@on_gpu(QUICK)
 def forward_process(example: int = 7, t: int = 500, seed: int = 0) -> dict:
     """Noise shipped example `example` to timestep t in one jump and reconstruct it with one model call."""
     dm = diffusion_model()
@@ -77,6 +80,7 @@ def forward_process(example: int = 7, t: int = 500, seed: int = 0) -> dict:
             "reconstruction_rmse": view.reconstruction_rmse}
 
 
+@on_gpu(IMAGES)
 def compare_guidance(prompt: str = "a sneaker", steps: int = 50, seed: int = 0, count: int = 4) -> dict:
     """The same start noise at guidance 0, 1, 3 and 7 (DDIM, eta 0)."""
     dm = diffusion_model()
@@ -86,6 +90,7 @@ def compare_guidance(prompt: str = "a sneaker", steps: int = 50, seed: int = 0, 
             "judge": [judged(b) for b in batches]}
 
 
+@on_gpu(IMAGES)
 def interpolate_noise(prompt: str = "a sneaker", seed_a: int = 0, seed_b: int = 1, frames: int = 8, steps: int = 50,
                       guidance: float = 3.0) -> dict:
     """Deterministic DDIM from spherical interpolations between two seeds' start noise: a morph of `frames` images."""

@@ -15,6 +15,7 @@ from genmodels.ui.diffusion_api import (
     diffusion_model,
     example_image,
 )
+from genmodels.ui.hosting import IMAGES, QUICK, on_gpu
 from genmodels.ui.judge import verdict_captions
 
 STRIP_FRAMES = 10  # columns of the film strip
@@ -46,6 +47,7 @@ def animation(trajectory: generate.Trajectory) -> str:
     return images.save_gif(frames, seconds=4.0, hold_last=1.5)
 
 
+@on_gpu(IMAGES)
 def on_diffuse(prompt, guidance, steps, sampler, eta, seed, count):
     """Stream the predicted x0 while sampling, then show the images, film strip, scrubber, animation and plots."""
     dm = diffusion_model()
@@ -60,18 +62,35 @@ def on_diffuse(prompt, guidance, steps, sampler, eta, seed, count):
             yield (preview, gr.skip(), gr.skip(), gr.skip(), gr.skip(), similarity,
                    f"Sampling… step {step.index + 1} of {settings.steps} (t = {step.t})", *[gr.skip()] * 5)
     final = images.gallery(trajectory.images, verdict_captions(trajectory.images))
-    per_image = trajectory.seconds / settings.count
-    stats = (f"**{settings.count} images** in {trajectory.seconds:.2f} s ({per_image * 1000:.0f} ms per image), "
-             f"{trajectory.network_evaluations} U-Net evaluations per image ({settings.steps} steps"
-             f"{' × 2 for guidance' if trajectory.network_evaluations > settings.steps else ''}), "
-             f"on {dm.unet.conv_in.weight.device}.")
     scrubber = gr.Slider(minimum=1, maximum=max(2, len(trajectory.steps)), value=1, step=1, interactive=True,
                          label=f"Recorded step (1 to {len(trajectory.steps)})")
     yield (final, film_strip(trajectory), scrubber, animation(trajectory),
-           plots.noise_levels_figure(trajectory.timesteps, trajectory.noise_levels), similarity, stats, trajectory,
-           *on_scrub(1, trajectory))
+           plots.noise_levels_figure(trajectory.timesteps, trajectory.noise_levels), similarity,
+           sample_summary(dm, settings, trajectory), trajectory, *on_scrub(1, trajectory))
 
 
+def sample_summary(dm, settings: generate.Settings, trajectory: generate.Trajectory) -> str:
+    """How many images, how long, how many U-Net evaluations, on which device."""
+    per_image = trajectory.seconds / settings.count
+    return (f"**{settings.count} images** in {trajectory.seconds:.2f} s ({per_image * 1000:.0f} ms per image), "
+            f"{trajectory.network_evaluations} U-Net evaluations per image ({settings.steps} steps"
+            f"{' × 2 for guidance' if trajectory.network_evaluations > settings.steps else ''}), "
+            f"on {dm.unet.conv_in.weight.device}.")
+
+
+@on_gpu(IMAGES)
+def on_example(prompt, guidance, steps, sampler, eta, seed, count):
+    """The finished images, film strip, animation and noise plot at once, without streaming: what a cached example
+    stores (the same images Generate gives for these settings)."""
+    dm = diffusion_model()
+    settings = check_settings(prompt, guidance, steps, sampler, eta, seed, count)
+    trajectory = generate.sample(dm, settings)
+    summary = sample_summary(dm, settings, trajectory) + " A cached example: computed once, then served to everyone."
+    return (images.gallery(trajectory.images, verdict_captions(trajectory.images)), film_strip(trajectory),
+            animation(trajectory), plots.noise_levels_figure(trajectory.timesteps, trajectory.noise_levels), summary)
+
+
+@on_gpu(QUICK)
 def on_understood(prompt):
     """The prompt's similarity to each class, redrawn as the prompt is typed."""
     dm = diffusion_model()
@@ -93,6 +112,7 @@ def on_scrub(index, trajectory):
     return *pictures, caption
 
 
+@on_gpu(IMAGES)
 def on_compare(prompt, steps, seed, count):
     """The same start noise at guidance 0, 1, 3 and 7."""
     dm = diffusion_model()
@@ -101,6 +121,7 @@ def on_compare(prompt, steps, seed, count):
     return [images.gallery(b, verdict_captions(b)) for b in batches]
 
 
+@on_gpu(QUICK)
 def on_forward(example, t, seed):
     """x0, the noise, x_t and the model's one-shot x0 estimate for a shipped example at timestep t."""
     dm = diffusion_model()
@@ -116,6 +137,7 @@ def on_forward(example, t, seed):
     return shown[0], noise, shown[1], shown[2], text, plots.schedule_figure(signal, noise_curve, t)
 
 
+@on_gpu(IMAGES)
 def on_interpolate(prompt, seed_a, seed_b, frames, steps, guidance):
     """A morph between two seeds' images: slerp between their start noise, then deterministic DDIM."""
     dm = diffusion_model()

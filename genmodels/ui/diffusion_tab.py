@@ -9,9 +9,20 @@ from genmodels.diffusion.generate import SAMPLERS
 from genmodels.diffusion.pretrained import ASSET_DIR
 from genmodels.ui import plots
 from genmodels.ui.diffusion_api import GUIDANCE_SCALES, MAX_FRAMES, MAX_GUIDANCE, MAX_IMAGES, MAX_STEPS
-from genmodels.ui.diffusion_handlers import on_compare, on_diffuse, on_forward, on_interpolate, on_scrub, on_understood
+from genmodels.ui.diffusion_handlers import (
+    on_compare,
+    on_diffuse,
+    on_example,
+    on_forward,
+    on_interpolate,
+    on_scrub,
+    on_understood,
+)
+from genmodels.ui.equations import LATEX, add_equations
+from genmodels.ui.hosting import EXAMPLES_CACHE_MODE
 from genmodels.ui.lessons import Lesson, add_lessons
-from genmodels.ui.text_tab import LATEX
+from genmodels.ui.outputs import animation, image_gallery, picture
+from genmodels.ui.share import add_copy_link
 
 DEFAULT_PROMPT = "a sneaker"
 EXAMPLE_PROMPTS = ["a sneaker", "a pair of trousers", "an ankle boot", "a handbag", "a summer dress",
@@ -79,16 +90,15 @@ def training_panel() -> tuple:
                     f"`python -m genmodels.diffusion.evaluate` on {e['device']}.")
 
 
-def build_diffusion_tab() -> None:
-    """Lay out the tab and wire its events (call inside gr.Blocks)."""
+def build_diffusion_tab() -> dict:
+    """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
+    add_equations("diffusion")
     trajectory_state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             prompt = gr.Textbox(label="Prompt", value=DEFAULT_PROMPT, placeholder="Empty: the unconditional model",
                                 elem_id="diffusion-prompt")
-            gr.Examples([[p] for p in EXAMPLE_PROMPTS], inputs=prompt, label="Example prompts",
-                        example_labels=[p or "(empty: unconditional)" for p in EXAMPLE_PROMPTS])
             guidance = gr.Slider(0, MAX_GUIDANCE, value=3, step=0.5, label="Guidance scale",
                                  elem_id="diffusion-guidance")
             steps = gr.Slider(1, MAX_STEPS, value=50, step=1, label="Steps", elem_id="diffusion-steps")
@@ -99,8 +109,10 @@ def build_diffusion_tab() -> None:
                 seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed")
                 count = gr.Slider(1, MAX_IMAGES, value=8, step=1, label="Images", elem_id="diffusion-count")
             diffuse_button = gr.Button("Generate images", variant="primary", elem_id="diffuse-button")
+            examples_column = gr.Column()
             add_lessons(LESSONS, {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler,
                                   "eta": eta}, "diffusion-lessons")
+            share_row = gr.Column()
             similarity_plot = gr.Plot(value=lambda: on_understood(DEFAULT_PROMPT), elem_id="similarity-plot",
                                       label="What the text encoder understood")
             with gr.Accordion("What the settings do", open=False):
@@ -108,26 +120,25 @@ def build_diffusion_tab() -> None:
         with gr.Column(scale=2, min_width=320):
             with gr.Tab("Sample"):
                 diffusion_stats = gr.Markdown(elem_id="diffusion-stats")
-                result_gallery = gr.Gallery(label="Images (the judge classifier's verdict below each)", columns=8,
-                                            height=340, object_fit="contain", elem_id="diffusion-gallery")
-                strip = gr.Image(label="Film strip of image 1: x_t (top) and the x0 estimate (bottom)",
-                                 type="pil", elem_id="film-strip", show_label=True)
+                result_gallery = image_gallery("Images (the judge classifier's verdict below each)", columns=4,
+                                               elem_id="diffusion-gallery")
+                strip = picture("Film strip of image 1: x_t (top) and the x0 estimate (bottom)", elem_id="film-strip")
                 scrub = gr.Slider(1, 2, value=1, step=1, label="Recorded step", interactive=False,
                                   elem_id="diffusion-scrub")
                 scrub_caption = gr.Markdown(elem_id="scrub-caption")
                 with gr.Row():
-                    scrub_xt = gr.Image(label="x_t", type="pil")
-                    scrub_x0 = gr.Image(label="x0 estimate", type="pil")
-                    scrub_eps = gr.Image(label="predicted noise ε", type="pil")
+                    scrub_xt = picture("x_t")
+                    scrub_x0 = picture("x0 estimate")
+                    scrub_eps = picture("predicted noise ε")
                 with gr.Row():
-                    gif = gr.Image(label="The whole trajectory (animation)", type="filepath", elem_id="diffusion-gif")
+                    gif = animation("The whole trajectory (animation)", elem_id="diffusion-gif")
                     noise_plot = gr.Plot(label="Noise level along the chosen steps")
             with gr.Tab("Compare guidance"):
                 gr.Markdown("The same seed and prompt at guidance 0, 1, 3 and 7: watch the prompt take hold.")
                 compare_button = gr.Button("Compare", variant="primary", elem_id="compare-button")
                 with gr.Row():
-                    compare_galleries = [gr.Gallery(label=f"guidance {s:g}", columns=2, height=340,
-                                                    object_fit="contain", elem_id=f"compare-{i}")
+                    compare_galleries = [image_gallery(f"guidance {s:g}", columns=2, height=340,
+                                                       elem_id=f"compare-{i}")
                                          for i, s in enumerate(GUIDANCE_SCALES)]
             with gr.Tab("Forward process") as forward_tab:
                 gr.Markdown(FORWARD_HELP, latex_delimiters=LATEX)
@@ -136,7 +147,7 @@ def build_diffusion_tab() -> None:
                     t_slider = gr.Slider(0, 999, value=300, step=1, label="Timestep t", elem_id="forward-t")
                     forward_seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Noise seed")
                 with gr.Row():
-                    forward_images = [gr.Image(label=label, type="pil") for label in
+                    forward_images = [picture(label) for label in
                                       ("x0 (real)", "noise ε", "x_t", "x0 estimate")]
                 forward_text = gr.Markdown(elem_id="forward-text")
                 schedule_plot = gr.Plot(label="Signal and noise coefficients")
@@ -148,14 +159,26 @@ def build_diffusion_tab() -> None:
                     seed_b = gr.Number(1, precision=0, minimum=0, maximum=2**31 - 1, label="Seed B")
                     frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, label="Frames")
                     interpolate_button = gr.Button("Interpolate", variant="primary", elem_id="interpolate-button")
-                morph_strip = gr.Image(label="From seed A to seed B", type="pil", elem_id="morph-strip")
-                morph_gif = gr.Image(label="Animation (there and back)", type="filepath")
+                morph_strip = picture("From seed A to seed B", elem_id="morph-strip")
+                morph_gif = animation("Animation (there and back)")
             with gr.Tab("How it was trained"):
                 figure, summary = training_panel()
                 gr.Markdown(summary)
                 gr.Plot(value=figure, label="Training loss")
 
     settings = [prompt, guidance, steps, sampler, eta, seed, count]
+    with examples_column:
+        gr.Examples([[p, 3.0, 50, "DDIM", 0.0, 0, 8] for p in EXAMPLE_PROMPTS], inputs=settings,
+                    outputs=[result_gallery, strip, gif, noise_plot, diffusion_stats], fn=on_example,
+                    cache_examples=True, cache_mode=EXAMPLES_CACHE_MODE, api_name="ui_diffusion_example",
+                    api_visibility="private", elem_id="diffusion-examples",
+                    label="Examples (guidance 3, 50 DDIM steps, seed 0): answered from a cache",
+                    example_labels=[p or "(empty: unconditional)" for p in EXAMPLE_PROMPTS])
+    shared = {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler, "eta": eta, "seed": seed,
+              "count": count, "example": example, "t": t_slider, "noise_seed": forward_seed, "seed_a": seed_a,
+              "seed_b": seed_b, "frames": frames}
+    with share_row:
+        add_copy_link("diffusion", shared)
     scrub_views = [scrub_xt, scrub_x0, scrub_eps, scrub_caption]
     diffuse_button.click(on_diffuse, settings, [result_gallery, strip, scrub, gif, noise_plot, similarity_plot,
                                                 diffusion_stats, trajectory_state, *scrub_views],
@@ -176,3 +199,4 @@ def build_diffusion_tab() -> None:
     interpolate_button.click(on_interpolate, [prompt, seed_a, seed_b, frames, steps, guidance],
                              [morph_strip, morph_gif],
                              api_name="ui_interpolate_noise", api_visibility="private")
+    return shared

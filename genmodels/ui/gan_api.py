@@ -14,6 +14,7 @@ from genmodels.data.fashion_mnist import to_model_range
 from genmodels.gan.latent import interpolation_path, sample_latents
 from genmodels.gan.pretrained import GAN, KINDS, generate, load_gan, p_real
 from genmodels.ui import validate
+from genmodels.ui.hosting import QUICK, on_gpu
 from genmodels.ui.judge import gray_levels, judged
 
 MAX_SAMPLES = 64
@@ -37,6 +38,7 @@ def latent_at(gan: GAN, seed, index) -> torch.Tensor:
     return sample_latents(validate.seed(seed), index + 1, gan.config.latent_dim)[index:]
 
 
+@on_gpu(QUICK)
 def gan_sample(kind: str = "healthy", seed: int = 0, count: int = 16) -> dict:
     """A grid of `count` generated images from the seed, with the discriminator's P(real) and the judge's verdict."""
     gan = gan_model(kind)
@@ -56,6 +58,7 @@ def interpolate(gan: GAN, seed_a, index_a, seed_b, index_b, frames) -> dict:
     return result
 
 
+@on_gpu(QUICK)
 def gan_interpolate(kind: str = "healthy", seed_a: int = 0, index_a: int = 0, seed_b: int = 1, index_b: int = 0,
                     frames: int = 16) -> dict:
     """Linear and spherical interpolation between grid image (seed_a, index_a) and (seed_b, index_b)."""
@@ -77,6 +80,7 @@ def discriminate(gan: GAN, count, seed) -> tuple[list[float], list[float], torch
     return p_real(gan, real).tolist(), p_real(gan, fake).tolist(), fake
 
 
+@on_gpu(QUICK)
 def gan_discriminate(kind: str = "healthy", count: int = 256, seed: int = 0) -> dict:
     """P(real) from the discriminator on real Fashion-MNIST test images and on generated images."""
     real, fake, _ = discriminate(gan_model(kind), count, seed)

@@ -16,6 +16,7 @@ from genmodels.gan.pretrained import ASSET_DIR, KINDS, generate, p_real
 from genmodels.runtime import timer
 from genmodels.ui import gan_plots, images, validate
 from genmodels.ui.gan_api import MAX_DISCRIMINATED, MAX_SAMPLES, discriminate, gan_model, interpolate
+from genmodels.ui.hosting import QUICK, on_gpu
 from genmodels.ui.judge import judged
 from genmodels.ui.plots import BLACK
 
@@ -31,6 +32,7 @@ def captions(p: torch.Tensor, verdicts: list[dict]) -> list[str]:
 
 
 
+@on_gpu(QUICK)
 def on_sample(kind, seed, count):
     """A grid of generated images captioned with P(real) and the judge's verdict; remembers the seed for picking."""
     gan = gan_model(kind)
@@ -60,6 +62,7 @@ def strip(x: torch.Tensor, columns: int = 16) -> Image.Image:
     return images.grid(images.pictures(x, scale=3), columns=min(columns, len(x)), gap=2)
 
 
+@on_gpu(QUICK)
 def on_interpolate(kind, seed_a, index_a, seed_b, index_b, frames):
     """Linear and spherical paths between two grid latents: strips, one side-by-side animation, the norm plot."""
     gan = gan_model(kind)
@@ -79,6 +82,7 @@ def on_interpolate(kind, seed_a, index_a, seed_b, index_b, frames):
     return strip(linear["images"]), strip(spherical["images"]), gif, figure, stats
 
 
+@on_gpu(QUICK)
 def on_walk(kind, seed, points, frames_per_leg):
     """A looping spherical tour through `points` random latents: the animation and the anchor images."""
     gan = gan_model(kind)
@@ -91,6 +95,7 @@ def on_walk(kind, seed, points, frames_per_leg):
     return gif, strip(anchors, columns=MAX_WALK_POINTS)
 
 
+@on_gpu(QUICK)
 def on_discriminate(kind, count, seed):
     """P(real) histograms for shipped real test images and generated ones, and the generated extremes."""
     gan = gan_model(kind)
@@ -116,6 +121,7 @@ def class_shares(verdicts: list[dict]) -> list[float]:
     return class_histogram(torch.tensor([CLASS_NAMES.index(v["class"]) for v in verdicts])) if verdicts else []
 
 
+@on_gpu(QUICK)
 def on_compare(seed, count):
     """The healthy and the collapsed generator from the same latents: samples, class histograms, entropies."""
     seed = validate.seed(seed)

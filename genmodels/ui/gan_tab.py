@@ -7,6 +7,7 @@ import gradio as gr
 
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.gan.pretrained import ASSET_DIR, KINDS
+from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.gan_api import MAX_DISCRIMINATED, MAX_FRAMES, MAX_SAMPLES
 from genmodels.ui.gan_handlers import (
     MAX_FRAMES_PER_LEG,
@@ -20,7 +21,8 @@ from genmodels.ui.gan_handlers import (
     on_walk,
 )
 from genmodels.ui.lessons import Lesson, add_lessons
-from genmodels.ui.text_tab import LATEX
+from genmodels.ui.outputs import animation, image_gallery, picture
+from genmodels.ui.share import add_copy_link
 from genmodels.ui.toy_gan_tab import build_toy_gan_tab
 
 MAX_SEED = 2**31 - 1
@@ -84,8 +86,9 @@ def collapse_recipe() -> str:
     return "**How the collapsed GAN was made.** " + json.loads(path.read_text()).get("collapse_recipe", "")
 
 
-def build_samples_tab() -> None:
-    """Grid of samples with P(real), picking interpolation ends, the two paths, and the latent walk."""
+def build_samples_tab() -> dict:
+    """Grid of samples with P(real), picking interpolation ends, the two paths, and the latent walk; returns its
+    shareable controls."""
     grid_seed = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -97,9 +100,8 @@ def build_samples_tab() -> None:
             lessons_column = gr.Column()
         with gr.Column(scale=3, min_width=320):
             sample_stats = gr.Markdown(elem_id="gan-sample-stats")
-            samples = gr.Gallery(label="Samples, captioned with the discriminator's P(real) · the judge's verdict",
-                                 columns=6, height=560, object_fit="contain", elem_id="gan-gallery",
-                                 allow_preview=False)
+            samples = image_gallery("Samples, captioned with the discriminator's P(real) · the judge's verdict",
+                                    columns=6, height=560, elem_id="gan-gallery", allow_preview=False)
     gr.Markdown("### Latent interpolation\n" + INTERPOLATION_HELP, latex_delimiters=LATEX)
     with gr.Row():
         pick_end = gr.Radio(["A", "B"], value="A", label="Clicking a sample sets end")
@@ -114,11 +116,10 @@ def build_samples_tab() -> None:
     with lessons_column:
         add_lessons(LESSONS, lesson_controls | {"frames": frames}, "gan-lessons")
     interpolation_stats = gr.Markdown(elem_id="gan-interpolation-stats")
-    linear_strip = gr.Image(label="Linear path", type="pil", elem_id="gan-linear-strip")
-    spherical_strip = gr.Image(label="Spherical path", type="pil", elem_id="gan-spherical-strip")
+    linear_strip = picture("Linear path", elem_id="gan-linear-strip")
+    spherical_strip = picture("Spherical path", elem_id="gan-spherical-strip")
     with gr.Row():
-        pair_gif = gr.Image(label="Both paths, frame by frame (there and back)", type="filepath",
-                            elem_id="gan-pair-gif")
+        pair_gif = animation("Both paths, frame by frame (there and back)", elem_id="gan-pair-gif")
         norms_plot = gr.Plot(label="Latent norm along each path")
     gr.Markdown("### Latent walk\nA loop along great circles through several random latents: every frame is a "
                 "valid sample, and the generator morphs smoothly from one garment to the next.")
@@ -128,8 +129,8 @@ def build_samples_tab() -> None:
         per_leg = gr.Slider(1, MAX_FRAMES_PER_LEG, value=12, step=1, label="Frames per leg")
         walk_button = gr.Button("Walk", variant="primary", elem_id="gan-walk-button")
     with gr.Row():
-        walk_gif = gr.Image(label="The loop", type="filepath", elem_id="gan-walk-gif")
-        anchors = gr.Image(label="The points it passes through", type="pil")
+        walk_gif = animation("The loop", elem_id="gan-walk-gif")
+        anchors = picture("The points it passes through")
 
     sample_button.click(on_sample, [kind, seed, count], [samples, sample_stats, grid_seed], api_name="ui_gan_sample",
                         api_visibility="private")
@@ -140,6 +141,8 @@ def build_samples_tab() -> None:
                              api_name="ui_gan_interpolate", api_visibility="private")
     walk_button.click(on_walk, [kind, walk_seed, points, per_leg], [walk_gif, anchors], api_name="ui_gan_walk",
                       api_visibility="private")
+    return {"kind": kind, "seed": seed, "count": count, "seed_a": seed_a, "index_a": index_a, "seed_b": seed_b,
+            "index_b": index_b, "frames": frames, "walk_seed": walk_seed, "points": points, "per_leg": per_leg}
 
 
 def build_discriminator_tab() -> None:
@@ -154,10 +157,8 @@ def build_discriminator_tab() -> None:
     stats = gr.Markdown(elem_id="gan-discriminate-stats")
     histogram = gr.Plot(label="P(real) histograms", elem_id="gan-p-real-plot")
     with gr.Row():
-        least = gr.Gallery(label="Generated images it finds least real", columns=4, height=340, object_fit="contain",
-                           allow_preview=False)
-        most = gr.Gallery(label="Generated images it finds most real", columns=4, height=340, object_fit="contain",
-                          allow_preview=False)
+        least = image_gallery("Generated images it finds least real", columns=4, height=340, allow_preview=False)
+        most = image_gallery("Generated images it finds most real", columns=4, height=340, allow_preview=False)
     button.click(on_discriminate, [kind, count, seed], [histogram, stats, least, most],
                  api_name="ui_gan_discriminate", api_visibility="private")
 
@@ -172,10 +173,10 @@ def build_collapse_tab() -> None:
         count = gr.Slider(16, MAX_DISCRIMINATED, value=256, step=16, label="Samples judged per generator")
         button = gr.Button("Compare", variant="primary", elem_id="gan-compare-button")
     with gr.Row():
-        healthy = gr.Gallery(label="healthy: P(real) · judge", columns=4, height=520, object_fit="contain",
-                             elem_id="gan-healthy", allow_preview=False)
-        collapsed = gr.Gallery(label="collapsed: P(real) · judge", columns=4, height=520, object_fit="contain",
-                               elem_id="gan-collapsed", allow_preview=False)
+        healthy = image_gallery("healthy: P(real) · judge", columns=4, height=520,
+                                elem_id="gan-healthy", allow_preview=False)
+        collapsed = image_gallery("collapsed: P(real) · judge", columns=4, height=520,
+                                  elem_id="gan-collapsed", allow_preview=False)
     stats = gr.Markdown(elem_id="gan-compare-stats")
     histogram = gr.Plot(label="Class histograms")
     gr.Markdown(evaluation_summary())
@@ -199,18 +200,21 @@ def build_replay_tab(tab: gr.Tab) -> None:
         snapshot = gr.Slider(1, count, value=count, step=1, label="Snapshot", elem_id="gan-replay-slider")
     caption = gr.Markdown(elem_id="gan-replay-caption")
     with gr.Row():
-        grid = gr.Image(label="Fixed-noise samples at this snapshot", type="pil", elem_id="gan-replay-grid")
+        grid = picture("Fixed-noise samples at this snapshot", elem_id="gan-replay-grid")
         curves = gr.Plot(label="Losses and D's outputs")
     for name, event in (("open", tab.select), ("kind", kind.change), ("snapshot", snapshot.change)):
         event(on_replay, [kind, snapshot], [grid, curves, caption], api_name=f"ui_gan_replay_{name}",
               api_visibility="private", trigger_mode="always_last", show_progress="hidden")
 
 
-def build_gan_tab() -> None:
-    """Lay out the GAN tab's sub-tabs and wire their events (call inside gr.Blocks)."""
+def build_gan_tab() -> dict:
+    """Lay out the GAN tab's sub-tabs and wire their events (call inside gr.Blocks); returns the controls a link
+    shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
+    add_equations("gan")
+    share_row = gr.Column()
     with gr.Tab("Samples and interpolation"):
-        build_samples_tab()
+        shared = build_samples_tab()
     with gr.Tab("The discriminator's view"):
         build_discriminator_tab()
     with gr.Tab("Healthy vs collapsed"):
@@ -218,4 +222,7 @@ def build_gan_tab() -> None:
     with gr.Tab("Training replay") as replay_tab:
         build_replay_tab(replay_tab)
     with gr.Tab("Live 2-D GAN"):
-        build_toy_gan_tab()
+        shared |= build_toy_gan_tab()
+    with share_row:
+        add_copy_link("gan", shared)
+    return shared

@@ -7,6 +7,7 @@ from genmodels.pixels.model import PIXELS
 from genmodels.pixels.sample import PixelModel, load_pixel_model, sample_pixels
 from genmodels.runtime import timer
 from genmodels.ui import validate
+from genmodels.ui.hosting import IMAGES, on_gpu
 from genmodels.ui.judge import judged
 from genmodels.ui.text_api import check_sampling
 
@@ -39,6 +40,7 @@ def check_settings(label, temperature, top_k, top_p, seed, count, levels: int) -
     return check_label(label), temperature, top_k, top_p, seed, count
 
 
+@on_gpu(IMAGES)
 def pixels_sample(label: str = "Sneaker", count: int = 4, temperature: float = 1.0, top_k: int = 0,
                   top_p: float = 1.0, seed: int = 0) -> dict:
     """`count` images of a class drawn one pixel at a time, with the judge's verdicts and the time taken."""

@@ -14,12 +14,16 @@ from genmodels.runtime import timer
 from genmodels.text.sampling import entropy_bits
 from genmodels.ui import plots, validate
 from genmodels.ui.diffusion_handlers import square_columns
+from genmodels.ui.equations import LATEX, add_equations
+from genmodels.ui.hosting import EXAMPLES_CACHE_MODE, IMAGES, on_gpu
 from genmodels.ui.images import SCALE, gallery, grid
 from genmodels.ui.judge import verdict_captions
 from genmodels.ui.lessons import Lesson, add_lessons
+from genmodels.ui.outputs import image_gallery, picture
 from genmodels.ui.pixels_api import LABELS, MAX_IMAGES, check_settings, pixel_model
-from genmodels.ui.text_tab import LATEX
+from genmodels.ui.share import add_copy_link
 
+EXAMPLE_CLASSES = ["Trouser", "Sneaker", "Ankle boot", "Bag"]  # cached examples: classes the model draws well
 UNDRAWN = (214, 226, 240)  # pixels not drawn yet: pale blue
 CURRENT = (213, 94, 0)  # the pixel being drawn: vermillion
 INTRO = r"""
@@ -54,8 +58,8 @@ def colored(levels_row: torch.Tensor, levels: int, current: int | None) -> Image
     rgb[levels_row.numpy() < 0] = UNDRAWN
     if current is not None:
         rgb[current] = CURRENT
-    picture = Image.fromarray(rgb.reshape(28, 28, 3).astype(np.uint8), mode="RGB")
-    return picture.resize((28 * SCALE, 28 * SCALE), Image.NEAREST)
+    image = Image.fromarray(rgb.reshape(28, 28, 3).astype(np.uint8), mode="RGB")
+    return image.resize((28 * SCALE, 28 * SCALE), Image.NEAREST)
 
 
 def candidates(step: dict, index: int, levels: int) -> list[dict]:
@@ -70,12 +74,18 @@ def position(index: int) -> str:
     return f"pixel {index + 1} of {PIXELS} (row {index // 28 + 1}, column {index % 28 + 1})"
 
 
-def on_draw(label, temperature, top_k, top_p, seed, count):
-    """Stream the images row by row with the current pixel's distribution, then the judged results."""
+def model_and_settings(label, temperature, top_k, top_p, seed, count) -> tuple:
+    """The pixel model, its number of gray levels, and the validated settings."""
     pm = pixel_model()
     levels = pm.model.config.levels
-    label, temperature, top_k, top_p, seed, count = check_settings(label, temperature, top_k, top_p, seed, count,
-                                                                   levels)
+    return pm, levels, check_settings(label, temperature, top_k, top_p, seed, count, levels)
+
+
+@on_gpu(IMAGES)
+def on_draw(label, temperature, top_k, top_p, seed, count):
+    """Stream the images row by row with the current pixel's distribution, then the judged results."""
+    pm, levels, (label, temperature, top_k, top_p, seed, count) = model_and_settings(label, temperature, top_k,
+                                                                                      top_p, seed, count)
     drawn = torch.full((count, PIXELS), -1)  # (count, 784)
     record = {"raw": [], "probs": [], "tokens": [], "levels": levels}  # image 1, every pixel
     columns = square_columns(count)
@@ -105,18 +115,34 @@ def on_draw(label, temperature, top_k, top_p, seed, count):
            gallery(x, verdict_captions(x)), record, inspector, marked, caption)
 
 
+@on_gpu(IMAGES)
+def on_example(label, temperature, top_k, top_p, seed, count):
+    """The finished images at once, without streaming: what a cached example stores (Draw gives the same images)."""
+    pm, levels, (label, temperature, top_k, top_p, seed, count) = model_and_settings(label, temperature, top_k,
+                                                                                      top_p, seed, count)
+    with timer() as elapsed:
+        drawn = torch.stack([step.token.cpu() for step in
+                             pixel_stream(pm.model, label, count, temperature, top_k, top_p, seed)], 1)  # (count, 784)
+    x = to_model_range(dequantize(drawn, levels).view(count, 28, 28))
+    stats = (f"**{count} images** in {elapsed.seconds:.2f} s, {PIXELS} network evaluations each, on "
+             f"{next(pm.model.parameters()).device}. A cached example: computed once, then served to everyone; "
+             "press Draw to watch it happen pixel by pixel.")
+    canvas = grid([colored(row, levels, None) for row in drawn], square_columns(count))
+    return canvas, gallery(x, verdict_captions(x)), stats
+
+
 def on_inspect(index, record):
     """Image 1 with one pixel marked, and the distribution that pixel was drawn from."""
     if not record:
         return gr.skip(), gr.skip(), "Draw some images first."
     index = validate.number(index, "Pixel", 1, PIXELS, integer=True) - 1
     levels = record["levels"]
-    picture = colored(torch.tensor(record["tokens"]), levels, index)
+    marked = colored(torch.tensor(record["tokens"]), levels, index)
     entropy = float(entropy_bits(torch.tensor(record["raw"][index])))
     caption = (f"Image 1, {position(index)}: drew level {record['tokens'][index]} of {levels}; the model's "
                f"entropy here is {entropy:.2f} bits (background pixels are near 0, edges are the uncertain ones).")
     figure = plots.distribution_figure(candidates(record, index, levels), f"Image 1, {position(index)}")
-    return picture, figure, caption
+    return marked, figure, caption
 
 
 def training_summary() -> str:
@@ -131,9 +157,10 @@ def training_summary() -> str:
             f"(uniform over the levels: {np.log2(log['config']['levels']):.0f} bits).")
 
 
-def build_pixels_tab() -> None:
-    """Lay out the pixel tab and wire its events (call inside gr.Blocks)."""
+def build_pixels_tab() -> dict:
+    """Lay out the pixel tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
+    add_equations("pixels")
     record = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
@@ -145,22 +172,31 @@ def build_pixels_tab() -> None:
                 seed = gr.Number(0, precision=0, label="Seed")
                 count = gr.Slider(1, MAX_IMAGES, value=4, step=1, label="Images", elem_id="pixels-count")
             draw_button = gr.Button("Draw pixel by pixel", variant="primary", elem_id="pixels-draw")
+            examples_column = gr.Column()
             add_lessons(LESSONS, {"label": label, "temperature": temperature, "top_k": top_k, "top_p": top_p,
                                   "count": count}, "pixels-lessons")
+            shared = {"label": label, "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed,
+                      "count": count}
+            add_copy_link("pixels", shared)
             gr.Markdown(training_summary())
         with gr.Column(scale=2, min_width=320):
             stats = gr.Markdown(elem_id="pixels-stats")
-            canvas = gr.Image(label="The images as they are drawn (pale blue: not drawn yet)", type="pil",
-                              elem_id="pixels-canvas")
+            canvas = picture("The images as they are drawn (pale blue: not drawn yet)", elem_id="pixels-canvas")
             distribution = gr.Plot(label="The current pixel's distribution over gray levels (level:gray value)",
                                    elem_id="pixels-distribution")
             inspector = gr.Slider(1, PIXELS, value=PIXELS, step=1, label="Pixel of image 1", interactive=False,
                                   elem_id="pixels-inspector")
             with gr.Row():
-                marked = gr.Image(label="Image 1, the inspected pixel marked", type="pil")
-                results = gr.Gallery(label="Finished images (the judge's verdict)", columns=2, height=340,
-                                     object_fit="contain", elem_id="pixels-gallery")
+                marked = picture("Image 1, the inspected pixel marked")
+                results = image_gallery("Finished images (the judge's verdict)", columns=2, height=340,
+                                        elem_id="pixels-gallery")
             inspect_caption = gr.Markdown(elem_id="pixels-inspect-caption")
+    with examples_column:
+        gr.Examples([[name, 1.0, 0, 1.0, 0, 4] for name in EXAMPLE_CLASSES],
+                    inputs=[label, temperature, top_k, top_p, seed, count],
+                    outputs=[canvas, results, stats], fn=on_example, cache_examples=True,
+                    cache_mode=EXAMPLES_CACHE_MODE, api_name="ui_pixels_example", api_visibility="private",
+                    elem_id="pixels-examples", label="Examples (temperature 1, seed 0): answered from a cache")
     draw_button.click(on_draw, [label, temperature, top_k, top_p, seed, count],
                       [canvas, distribution, stats, results, record, inspector, marked, inspect_caption],
                       api_name="ui_pixels_draw",
@@ -168,3 +204,4 @@ def build_pixels_tab() -> None:
     inspector.change(on_inspect, [inspector, record], [marked, distribution, inspect_caption],
                      api_name="ui_pixels_inspect", api_visibility="private", show_progress="hidden",
                      trigger_mode="always_last")
+    return shared

@@ -14,6 +14,7 @@ from genmodels.text import explain
 from genmodels.text.pretrained import TextModel, load_text_model
 from genmodels.text.sampling import sampling_step
 from genmodels.ui import validate
+from genmodels.ui.hosting import QUICK, TEXT, on_gpu
 
 MAX_NEW_TOKENS = 400
 MAX_CONTINUATIONS = 8
@@ -46,6 +47,7 @@ def prompt_note(prompt: explain.Prompt, block_size: int) -> str:
             f"so the first {prompt.dropped_tokens} were dropped.")
 
 
+@on_gpu(QUICK)
 def next_token(prompt: str = "", temperature: float = 0.8, top_k: int = 0, top_p: float = 0.95,
                seed: int = 0) -> dict:
     """Draw one next token for `prompt` and return the candidates it was drawn from."""
@@ -68,6 +70,7 @@ def draw_next(tm: TextModel, logits, temperature: float, top_k: int, top_p: floa
     return explain.view_step(tm, step, 0, top_n=20)
 
 
+@on_gpu(TEXT)
 def generate_text(prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8, top_k: int = 0,
                   top_p: float = 0.95, seed: int = 0) -> dict:
     """Generate up to 400 tokens after `prompt`; returns the completion and every token's probabilities."""
@@ -88,6 +91,7 @@ def token_record(view: explain.StepView) -> dict:
     return {k: v for k, v in asdict(view).items() if k != "candidates"}
 
 
+@on_gpu(TEXT)
 def continuations(prompt: str = "", count: int = 4, max_new_tokens: int = 60, temperature: float = 0.8,
                   top_k: int = 0, top_p: float = 0.95, seed: int = 0) -> dict:
     """`count` continuations of one prompt, sample i drawn with seed + i (so each is reproducible alone)."""
@@ -108,6 +112,7 @@ def continuations(prompt: str = "", count: int = 4, max_new_tokens: int = 60, te
             "note": prompt_note(prepared, tm.model.config.block_size)}
 
 
+@on_gpu(QUICK)
 def score_text(text: str) -> dict:
     """Per-token surprisal (-log2 p) of `text` under the model and its bits per character."""
     tm = text_model()

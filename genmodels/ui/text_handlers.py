@@ -8,6 +8,7 @@ import gradio as gr
 from genmodels.text import explain
 from genmodels.text.tokenizer import encode, token_texts
 from genmodels.ui import plots, validate
+from genmodels.ui.hosting import QUICK, TEXT, on_gpu
 from genmodels.ui.text_api import (
     MAX_NEW_TOKENS,
     check_sampling,
@@ -55,6 +56,7 @@ def figures(candidates: list[dict], nucleus: dict, tm) -> tuple:
     return plots.distribution_figure(candidates), cumulative
 
 
+@on_gpu(QUICK)
 def on_next_token(prompt, temperature, top_k, top_p, seed, state):
     """Draw one token, append it to the prompt, and show the distribution it came from."""
     tm = text_model()
@@ -95,6 +97,7 @@ def on_reset_next_token():
     return None, None, None, "Press **Next token** to see the model's next-token distribution."
 
 
+@on_gpu(TEXT)
 def on_generate(prompt, max_new_tokens, temperature, top_k, top_p, seed):
     """Stream up to 400 tokens, colored by probability; keep every step's candidates for inspection."""
     tm = text_model()

@@ -6,7 +6,9 @@ import gradio as gr
 
 from genmodels.text.pretrained import ASSET_DIR
 from genmodels.ui import plots
+from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.lessons import Lesson, add_lessons
+from genmodels.ui.share import add_copy_link
 from genmodels.ui.text_api import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
 from genmodels.ui.text_handlers import (
     PROBABILITY_COLORS,
@@ -21,7 +23,6 @@ from genmodels.ui.text_handlers import (
     redraw,
 )
 
-LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 EXAMPLE_PROMPTS = {  # label: prompt (our own lines, not quotations)
     "A king's command": "KING.\nBring me the map, and let the council wait.\n\nQUEEN.\n",
     "A citizen complains": "FIRST CITIZEN.\nThe bread is dear, the winter long, and still\n",
@@ -89,13 +90,14 @@ LESSONS = [
 ]
 
 
-def build_text_tab() -> None:
-    """Lay out the tab and wire its events (call inside gr.Blocks)."""
+def build_text_tab() -> dict:
+    """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
+    add_equations("text")
     next_state, steps_state = gr.State(None), gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            prompt = gr.Textbox(label="Prompt", lines=5, placeholder="Leave empty to start from the start token",
+            prompt = gr.Textbox("", label="Prompt", lines=5, placeholder="Leave empty to start from the start token",
                                 elem_id="text-prompt")
             gr.Examples([[p] for p in EXAMPLE_PROMPTS.values()], inputs=prompt, label="Example prompts",
                         example_labels=list(EXAMPLE_PROMPTS))
@@ -104,6 +106,7 @@ def build_text_tab() -> None:
             top_p = gr.Slider(0.01, 1, value=0.95, step=0.01, label="Top-p", elem_id="text-top-p")
             seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed", elem_id="text-seed")
             add_lessons(LESSONS, {"temperature": temperature, "top_k": top_k, "top_p": top_p}, "text-lessons")
+            share_row = gr.Column()
             with gr.Accordion("What the sliders do", open=True):
                 gr.Markdown(SLIDERS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
@@ -155,6 +158,10 @@ def build_text_tab() -> None:
                 gr.Markdown(training_summary())
                 gr.Plot(value=training_figure(), label="Training and validation loss")
 
+    shared = {"prompt": prompt, "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed,
+              "tokens": max_new_tokens, "continuations": count, "continuation_tokens": length}
+    with share_row:
+        add_copy_link("text", shared)
     sampling = [temperature, top_k, top_p]
     next_outputs = [distribution_plot, cumulative_plot, next_stats]
     next_button.click(on_next_token, [prompt, *sampling, seed, next_state], [prompt, next_state, *next_outputs],
@@ -175,3 +182,4 @@ def build_text_tab() -> None:
                                api_name="ui_continuations", api_visibility="private")
     score_button.click(on_score, score_input, [score_marks, score_plot, score_stats], api_name="ui_score",
                        api_visibility="private")
+    return shared

@@ -11,7 +11,7 @@ from genmodels.gan import toy2d
 from genmodels.gan.toy2d import PRESETS, ToyGAN, ToySettings
 from genmodels.runtime import timer
 from genmodels.ui import gan_plots, validate
-from genmodels.ui.text_tab import LATEX
+from genmodels.ui.equations import LATEX
 
 MAX_STEPS_PER_CALL = 2000
 UPDATES_PER_CALL = 10  # streamed redraws while training
@@ -122,8 +122,8 @@ def apply_preset(name):
                            "hidden", "depth")]
 
 
-def build_toy_gan_tab() -> None:
-    """Lay out the live 2-D GAN and wire its events (call inside gr.Blocks)."""
+def build_toy_gan_tab() -> dict:
+    """Lay out the live 2-D GAN and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     defaults = PRESETS[DEFAULT_PRESET]
     run_state = gr.State(None, time_to_live=SESSION_SECONDS)
@@ -164,3 +164,5 @@ def build_toy_gan_tab() -> None:
     train_button.click(toy_gan_step, [run_state, *settings[:6], steps, *settings[6:]], outputs,
                        api_name="toy_gan_step", concurrency_limit=4, show_progress="minimal")
     reset_button.click(toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private")
+    names = ("dataset", "loss", "lr_g", "lr_d", "d_steps", "seed", "batch_size", "latent_dim", "hidden", "depth")
+    return {f"toy_{name}": control for name, control in zip(names, settings)} | {"toy_steps": steps}

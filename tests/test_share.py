@@ -1,0 +1,88 @@
+"""Shareable links: settings -> query string -> restored settings -> the same output."""
+from urllib.parse import parse_qsl, urlencode
+
+import gradio as gr
+import pytest
+
+from genmodels.ui import diffusion_api, text_api
+from genmodels.ui.compare_tab import build_compare_tab
+from genmodels.ui.diffusion_tab import build_diffusion_tab
+from genmodels.ui.gan_tab import build_gan_tab
+from genmodels.ui.pixels_tab import build_pixels_tab
+from genmodels.ui.share import MAX_SHARED_TEXT, restore, settings_query
+from genmodels.ui.text_tab import build_text_tab
+
+BUILDERS = {"text": build_text_tab, "pixels": build_pixels_tab, "diffusion": build_diffusion_tab,
+            "gan": build_gan_tab, "compare": build_compare_tab}
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """Every tab's shareable controls, built once."""
+    with gr.Blocks():
+        return {tab: build() for tab, build in BUILDERS.items()}
+
+
+def through_url(tab: str, values: dict, shared: dict) -> tuple:
+    """Encode the values as a link's query string, parse it back as a server would, and restore."""
+    query = dict(parse_qsl(urlencode(settings_query(tab, values)), keep_blank_values=True))
+    return restore(query, shared)
+
+
+@pytest.mark.parametrize("tab", BUILDERS)
+def test_every_tab_round_trips_its_default_settings(shared, tab):
+    controls = shared[tab]
+    assert len(controls) >= 3
+    values = {name: control.value for name, control in controls.items()}
+    restored_tab, restored, problems = through_url(tab, values, shared)
+    assert problems == [] and restored_tab == tab
+    assert {name: restored[(tab, name)] for name in controls} == values
+
+
+def test_changed_settings_come_back_exactly_with_their_types(shared):
+    prompt = "KING.\nWhat? & = + % # 🎭 ünïcödé\t\"quoted\"\n"
+    values = {"prompt": prompt, "temperature": 0.35, "top_k": 40, "top_p": 0.73, "seed": 123456}
+    _, restored, problems = through_url("text", values, shared)
+    assert problems == []
+    assert restored[("text", "prompt")] == prompt
+    assert restored[("text", "temperature")] == 0.35 and restored[("text", "top_p")] == 0.73
+    assert type(restored[("text", "top_k")]) is int and type(restored[("text", "seed")]) is int
+
+
+def test_the_same_settings_through_a_link_give_the_same_next_token(shared):
+    values = {"prompt": "FIRST CITIZEN.\nThe bread is dear,", "temperature": 1.3, "top_k": 50, "top_p": 0.9,
+              "seed": 77}
+    _, restored, _ = through_url("text", values, shared)
+    again = {name: restored[("text", name)] for name in values}
+    assert text_api.next_token(**again) == text_api.next_token(**values)
+
+
+def test_the_same_settings_through_a_link_give_the_same_images(shared):
+    values = {"prompt": "a dark ankle boot", "guidance": 5.5, "steps": 6, "sampler": "DDPM", "eta": 0.0, "seed": 9,
+              "count": 2}
+    _, restored, _ = through_url("diffusion", values, shared)
+    again = {name: restored[("diffusion", name)] for name in values}
+    first, second = diffusion_api.diffuse(**values), diffusion_api.diffuse(**again)
+    assert first["images"] == second["images"] and first["judge"] == second["judge"]
+
+
+@pytest.mark.parametrize("raw, reason", [("9", "between 0 and 2"), ("nan", "between"), ("inf", "between"),
+                                         ("hot", "not a number"), ("", "not a number")])
+def test_a_bad_number_is_ignored_and_named(shared, raw, reason):
+    tab, restored, problems = restore({"tab": "text", "text.temperature": raw, "text.top_p": "0.5"}, shared)
+    assert tab == "text" and ("text", "temperature") not in restored and restored[("text", "top_p")] == 0.5
+    assert len(problems) == 1 and "text.temperature" in problems[0] and reason in problems[0]
+
+
+def test_bad_choices_fractions_long_text_and_unknown_tabs_are_refused(shared):
+    query = {"tab": "../../etc", "diffusion.sampler": "Euler", "gan.count": "2.5", "gan.kind": "collapsed",
+             "diffusion.prompt": "x" * (MAX_SHARED_TEXT + 1), "nonsense.key": "1"}
+    tab, restored, problems = restore(query, shared)
+    assert tab is None
+    assert restored == {("gan", "kind"): "collapsed"}
+    assert sorted(p.split("=")[0] for p in problems) == ["diffusion.prompt", "diffusion.sampler", "gan.count"]
+
+
+def test_a_whole_number_control_refuses_a_fraction_but_a_fine_slider_keeps_it(shared):
+    _, restored, problems = restore({"text.seed": "1.5", "text.top_p": "0.123"}, shared)
+    assert restored == {("text", "top_p"): 0.123} and "whole number" in problems[0]
