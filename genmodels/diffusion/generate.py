@@ -16,6 +16,7 @@ from genmodels.interpolate import slerp
 from genmodels.runtime import make_generator, synchronize
 
 SAMPLERS = ("DDIM", "DDPM")
+Conditions = tuple[torch.Tensor, torch.Tensor]  # (cond, uncond) text vectors, (B, D) each
 
 
 @dataclass
@@ -81,9 +82,10 @@ def start_noise(seed: int, count: int, device) -> torch.Tensor:
     return torch.stack(noise).to(device)  # (count, 1, 28, 28)
 
 
-def step_generator(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor) -> Iterator[DiffusionStep]:
-    """The chosen sampler's steps from x_T under the settings' prompt and guidance."""
-    cond, uncond = conditioning(dm, settings.prompt, len(x_T))
+def step_generator(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor,
+                   conditions: Conditions | None = None) -> Iterator[DiffusionStep]:
+    """The chosen sampler's steps from x_T under the settings' prompt (or the given (cond, uncond)) and guidance."""
+    cond, uncond = conditioning(dm, settings.prompt, len(x_T)) if conditions is None else conditions
     denoise = make_denoiser(dm.unet, cond, uncond, settings.guidance)
     timesteps = respaced_timesteps(dm.schedule.T, settings.steps)
     generator = make_generator(settings.seed, x_T.device)
@@ -101,8 +103,8 @@ def recorded_indices(steps: int, keep: int) -> set[int]:
     return {round(i * (steps - 1) / (keep - 1)) for i in range(keep)}
 
 
-def sample_stream(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor | None = None,
-                  keep: int = 100) -> Iterator[tuple[DiffusionStep, Trajectory]]:
+def sample_stream(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor | None = None, keep: int = 100,
+                  conditions: Conditions | None = None) -> Iterator[tuple[DiffusionStep, Trajectory]]:
     """Run the sampler, yielding (step, trajectory so far) after every step; about `keep` steps are recorded.
     After the last step trajectory.images holds the final images (B, 1, 28, 28) in [-1, 1] on the CPU."""
     device = dm.unet.conv_in.weight.device
@@ -110,7 +112,7 @@ def sample_stream(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor | No
     keep_at = recorded_indices(settings.steps, keep)
     trajectory = Trajectory(images=x_T, network_evaluations=settings.steps * (1 if settings.guidance in (0, 1) else 2))
     resumed = time.perf_counter()
-    for step in step_generator(dm, settings, x_T):  # the denoiser runs in inference mode
+    for step in step_generator(dm, settings, x_T, conditions):  # the denoiser runs in inference mode
         trajectory.timesteps.append(step.t)
         trajectory.noise_levels.append(step.noise_level)
         if step.index in keep_at:
@@ -124,10 +126,11 @@ def sample_stream(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor | No
         resumed = time.perf_counter()
 
 
-def sample(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor | None = None, keep: int = 100) -> Trajectory:
+def sample(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor | None = None, keep: int = 100,
+           conditions: Conditions | None = None) -> Trajectory:
     """Drain sample_stream: the finished trajectory."""
     trajectory = None
-    for _, trajectory in sample_stream(dm, settings, x_T, keep):
+    for _, trajectory in sample_stream(dm, settings, x_T, keep, conditions):
         pass
     return trajectory
 
@@ -176,3 +179,25 @@ def forward_process(dm: DiffusionModel, x0: torch.Tensor, t: int, seed: int, pro
     abar = dm.schedule.abar(t)
     rmse = (x0_pred - x0).pow(2).mean().sqrt().item()
     return ForwardView(*(v.cpu() for v in (x0, noise, x_t, x0_pred, eps)), abar ** 0.5, (1 - abar) ** 0.5, rmse)
+
+
+def batch_key(settings: Settings) -> tuple | None:
+    """What requests must share to be sampled in one batch (their prompt, seed and count may differ); None for
+    stochastic samplers, whose fresh noise comes from one seed's stream and so cannot be shared."""
+    if settings.sampler != "DDIM" or settings.eta > 0:
+        return None
+    return settings.guidance, settings.steps
+
+
+def sample_batched(dm: DiffusionModel, requests: list[Settings]) -> list[Trajectory]:
+    """Deterministic DDIM for several requests with one batch_key in one batch: each request's images are those
+    sample() makes for it alone (its own start noise and prompt), up to float rounding; nothing is recorded."""
+    first = requests[0]
+    if any(batch_key(r) != batch_key(first) or batch_key(r) is None for r in requests):
+        raise ValueError("requests in one batch must be deterministic DDIM with the same guidance and steps")
+    device = dm.unet.conv_in.weight.device
+    x_T = torch.cat([start_noise(r.seed, r.count, device) for r in requests])  # (sum of counts, 1, 28, 28)
+    cond, uncond = (torch.cat(parts) for parts in zip(*(conditioning(dm, r.prompt, r.count) for r in requests)))
+    trajectory = sample(dm, replace(first, count=len(x_T)), x_T, keep=0, conditions=(cond, uncond))
+    images = trajectory.images.split([r.count for r in requests])
+    return [replace(trajectory, images=part, steps=[]) for part in images]

@@ -6,6 +6,7 @@ levels so callers get plain JSON. The UI handlers reuse the same checks and the 
 import gradio as gr
 import torch
 
+from genmodels.batching import Batcher
 from genmodels.checkpoint import CheckpointError
 from genmodels.data.examples import load_examples
 from genmodels.data.fashion_mnist import CLASS_NAMES, to_model_range
@@ -21,6 +22,7 @@ MAX_STEPS = 1000
 MAX_GUIDANCE = 15.0
 MAX_FRAMES = 32
 GUIDANCE_SCALES = (0.0, 1.0, 3.0, 7.0)
+MAX_BATCH_REQUESTS = 16  # requests sampled together; also the endpoint's concurrency, so that many can wait at once
 
 
 def diffusion_model() -> DiffusionModel:
@@ -52,12 +54,23 @@ def diffuse(prompt: str = "a sneaker", guidance: float = 3.0, steps: int = 50, s
     """Generate `count` images from a text prompt; returns the images, the judge's verdicts and the timing."""
     dm = diffusion_model()
     settings = check_settings(prompt, guidance, steps, sampler, eta, seed, count)
-    trajectory = generate.sample(dm, settings, keep=0)
+    trajectory = DIFFUSE_BATCHER.submit(generate.batch_key(settings), settings)
     similarity = generate.understood(dm, settings.prompt)
     return {"images": gray_levels(trajectory.images), "judge": judged(trajectory.images),
             "understood": dict(zip(CLASS_NAMES, [round(s, 4) for s in similarity])),
             "timesteps": trajectory.timesteps, "noise_levels": trajectory.noise_levels,
             "seconds": trajectory.seconds, "network_evaluations_per_image": trajectory.network_evaluations}
+
+
+def sample_requests(requests: list[generate.Settings]) -> list[generate.Trajectory]:
+    """One request alone (any sampler), or several that share a batch key in one batch."""
+    dm = diffusion_model()
+    if len(requests) == 1:
+        return [generate.sample(dm, requests[0], keep=0)]
+    return generate.sample_batched(dm, requests)
+
+
+DIFFUSE_BATCHER = Batcher(sample_requests, MAX_BATCH_REQUESTS)
 
 
 def example_image(example: int) -> torch.Tensor:
@@ -103,5 +116,6 @@ def interpolate_noise(prompt: str = "a sneaker", seed_a: int = 0, seed_b: int = 
 
 def register_api() -> None:
     """Expose the four functions as API endpoints (call inside a gr.Blocks context)."""
-    for fn in (diffuse, forward_process, compare_guidance, interpolate_noise):
+    gr.api(diffuse, api_name="diffuse", concurrency_limit=MAX_BATCH_REQUESTS)
+    for fn in (forward_process, compare_guidance, interpolate_noise):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=2)

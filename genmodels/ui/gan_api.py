@@ -8,6 +8,7 @@ import math
 import gradio as gr
 import torch
 
+from genmodels.batching import Batcher
 from genmodels.checkpoint import CheckpointError
 from genmodels.data.examples import load_real_images
 from genmodels.data.fashion_mnist import to_model_range
@@ -20,6 +21,7 @@ from genmodels.ui.judge import gray_levels, judged
 MAX_SAMPLES = 64
 MAX_FRAMES = 64
 MAX_DISCRIMINATED = 512  # the shipped real test images
+MAX_BATCH_REQUESTS = 16  # grids generated together; also gan_sample's concurrency, so that many can wait at once
 
 
 def gan_model(kind) -> GAN:
@@ -38,13 +40,26 @@ def latent_at(gan: GAN, seed, index) -> torch.Tensor:
     return sample_latents(validate.seed(seed), index + 1, gan.config.latent_dim)[index:]
 
 
+def sample_grids(requests: list[tuple[str, int, int]]) -> list[dict]:
+    """Grids for several (kind, seed, count) requests of one kind in one batch: each is the grid it gets alone."""
+    gan = gan_model(requests[0][0])
+    z = torch.cat([sample_latents(seed, count, gan.config.latent_dim) for _, seed, count in requests])
+    x = generate(gan, z)  # (sum of counts, 1, 28, 28)
+    p, verdicts = [round(v, 4) for v in p_real(gan, x).tolist()], judged(x)
+    ends = torch.tensor([count for _, _, count in requests]).cumsum(0).tolist()
+    return [{"images": gray_levels(x[start:end]), "p_real": p[start:end], "judge": verdicts[start:end]}
+            for start, end in zip([0, *ends[:-1]], ends)]
+
+
+GRID_BATCHER = Batcher(sample_grids, MAX_BATCH_REQUESTS)
+
+
 @on_gpu(QUICK)
 def gan_sample(kind: str = "healthy", seed: int = 0, count: int = 16) -> dict:
     """A grid of `count` generated images from the seed, with the discriminator's P(real) and the judge's verdict."""
-    gan = gan_model(kind)
+    gan_model(kind)  # a clear error for an unknown kind or missing weights, before joining a batch
     count = validate.number(count, "Number of images", 1, MAX_SAMPLES, integer=True)
-    x = generate(gan, sample_latents(validate.seed(seed), count, gan.config.latent_dim))
-    return {"images": gray_levels(x), "p_real": [round(p, 4) for p in p_real(gan, x).tolist()], "judge": judged(x)}
+    return GRID_BATCHER.submit(kind, (kind, validate.seed(seed), count))
 
 
 def interpolate(gan: GAN, seed_a, index_a, seed_b, index_b, frames) -> dict:
@@ -90,5 +105,6 @@ def gan_discriminate(kind: str = "healthy", count: int = 256, seed: int = 0) -> 
 
 def register_api() -> None:
     """Expose the stateless GAN functions as API endpoints (call inside a gr.Blocks context)."""
-    for fn in (gan_sample, gan_interpolate, gan_discriminate):
+    gr.api(gan_sample, api_name="gan_sample", concurrency_limit=MAX_BATCH_REQUESTS)
+    for fn in (gan_interpolate, gan_discriminate):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=4)

@@ -1,0 +1,204 @@
+"""A classroom load test: `python -m genmodels.loadtest [--users 30 --seconds 60] [--url URL] [--batching]`.
+
+Simulated students (threads, each with its own gradio_client session) call every public endpoint in a mix for a
+bounded time, pausing to read each answer, against a launched app (started here on a free 127.0.0.1 port unless
+--url is given). Prints throughput, p50 / p95 latency and errors as JSON. --batching instead measures diffusion
+throughput with 16 students sending `diffuse` back to back, with batching off and then on, in one run.
+Needs the dev requirements (gradio_client).
+"""
+import argparse
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPTS = ["KING.\nBring me the map, and let the council wait.\n", "O gentle night, that hides the lover's face,\n",
+           "FIRST CITIZEN.\nThe bread is dear,", ""]
+IMAGE_PROMPTS = ["a sneaker", "a pair of trousers", "an ankle boot", "a handbag", "a warm winter coat", ""]
+
+
+def endpoint_mix(rng: random.Random) -> list[tuple[float, str, dict]]:
+    """(weight, api_name, arguments) for one student's next click; sizes are what the tabs ask by default or less."""
+    seed = rng.randrange(1000)
+    prompt, image_prompt = rng.choice(PROMPTS), rng.choice(IMAGE_PROMPTS)
+    return [
+        (6, "next_token", dict(prompt=prompt, temperature=0.8, top_k=0, top_p=0.95, seed=seed)),
+        (3, "generate_text", dict(prompt=prompt, max_new_tokens=60, temperature=0.8, top_k=0, top_p=0.95, seed=seed)),
+        (2, "continuations", dict(prompt=prompt, count=4, max_new_tokens=30, temperature=0.8, top_k=0, top_p=0.95,
+                                  seed=seed)),
+        (2, "score_text", dict(text=PROMPTS[0] * 3)),
+        (4, "diffuse", dict(prompt=image_prompt, guidance=3.0, steps=20, sampler="DDIM", eta=0.0, seed=seed,
+                            count=4)),
+        (2, "forward_process", dict(example=seed % 10, t=rng.randrange(1000), seed=seed)),
+        (1, "compare_guidance", dict(prompt=image_prompt, steps=10, seed=seed, count=2)),
+        (1, "interpolate_noise", dict(prompt=image_prompt, seed_a=seed, seed_b=seed + 1, frames=4, steps=10,
+                                      guidance=3.0)),
+        (5, "gan_sample", dict(kind=rng.choice(["healthy", "collapsed"]), seed=seed, count=24)),
+        (3, "gan_interpolate", dict(kind="healthy", seed_a=seed, index_a=0, seed_b=seed + 1, index_b=0, frames=12)),
+        (1, "gan_discriminate", dict(kind="healthy", count=64, seed=seed)),
+        (1, "pixels_sample", dict(label="Trouser", count=1, temperature=1.0, top_k=0, top_p=1.0, seed=seed)),
+        (0.5, "race", dict(label="Sneaker", diffusion_steps=10, seed=seed)),
+        (1, "compare_report", dict()),
+        (2, "toy_gan_step", dict(dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=seed,
+                                 steps=50, batch_size=256, latent_dim=2, hidden=128, depth=3)),
+    ]
+
+
+def student(url: str, deadline: float, think_seconds: float, seed: int, calls: list, lock: threading.Lock,
+            only: str | None = None) -> None:
+    """Click endpoints until the deadline, one at a time, resting about `think_seconds` between answers."""
+    from gradio_client import Client
+
+    rng = random.Random(seed)
+    client = Client(url, verbose=False)
+    while time.monotonic() < deadline:
+        weights, names, arguments = zip(*endpoint_mix(rng))
+        index = names.index(only) if only else rng.choices(range(len(names)), weights)[0]
+        started = time.monotonic()
+        try:
+            client.predict(**arguments[index], api_name=f"/{names[index]}")
+            error = None
+        except Exception as err:  # noqa: BLE001 - every failure is counted and reported, never raised
+            error = f"{type(err).__name__}: {str(err)[:200]}"
+        with lock:
+            calls.append({"endpoint": names[index], "seconds": time.monotonic() - started, "error": error,
+                          "finished": time.monotonic()})
+        if think_seconds:
+            time.sleep(rng.uniform(0.5, 1.5) * think_seconds)
+
+
+def warm_up(url: str) -> None:
+    """Call every endpoint once, so the timed run measures serving, not each model's first load."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    for _, name, arguments in endpoint_mix(random.Random(0)):
+        client.predict(**arguments, api_name=f"/{name}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarize(calls: list[dict], seconds: float) -> dict:
+    """Throughput, latency percentiles and errors, overall and per endpoint."""
+    latencies = [c["seconds"] for c in calls if not c["error"]]
+    per_endpoint = {}
+    for name in sorted({c["endpoint"] for c in calls}):
+        mine = [c["seconds"] for c in calls if c["endpoint"] == name and not c["error"]]
+        per_endpoint[name] = {"calls": sum(c["endpoint"] == name for c in calls),
+                              "p50_s": round(percentile(mine, 50), 3), "p95_s": round(percentile(mine, 95), 3)}
+    errors = [c for c in calls if c["error"]]
+    return {"requests": len(calls), "requests_per_second": round(len(latencies) / seconds, 2),
+            "p50_s": round(percentile(latencies, 50), 3), "p95_s": round(percentile(latencies, 95), 3),
+            "errors": len(errors), "error_samples": sorted({e["error"] for e in errors})[:5],
+            "per_endpoint": per_endpoint}
+
+
+def drive(url: str, users: int, seconds: float, think_seconds: float, only: str | None = None) -> dict:
+    """Run `users` students against `url` for `seconds`; requests still running at the deadline are waited for."""
+    calls, lock = [], threading.Lock()
+    started = time.monotonic()
+    threads = [threading.Thread(target=student, args=(url, started + seconds, think_seconds, i, calls, lock, only),
+                                daemon=True) for i in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    done_in_time = [c for c in calls if c["finished"] <= started + seconds]
+    result = summarize(calls, elapsed)
+    result |= {"users": users, "seconds": round(elapsed, 1), "think_seconds": think_seconds,
+               "completed_within_the_window": len(done_in_time)}
+    return result
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def launched_app(**env):
+    """`python app.py` on a free port with extra environment variables; yields its URL, stops it afterwards."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=os.environ | {"GRADIO_SERVER_PORT": str(port)} | env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError("app.py exited before serving") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def batching_comparison(users: int, seconds: float) -> dict:
+    """Diffusion throughput with `users` students sending diffuse back to back: batching off, then on."""
+    runs = {}
+    for mode, flag in (("unbatched", "0"), ("batched", "1")):
+        with launched_app(GENMODELS_BATCHING=flag) as url:
+            warm_up(url)
+            runs[mode] = drive(url, users, seconds, 0, only="diffuse")
+    return {"users": users, "seconds": seconds, "unbatched": runs["unbatched"], "batched": runs["batched"],
+            "throughput_ratio": round(runs["batched"]["requests_per_second"]
+                                      / max(runs["unbatched"]["requests_per_second"], 1e-9), 2)}
+
+
+def machine() -> dict:
+    """Where the load test ran."""
+    import torch
+
+    from genmodels.bench import device_name
+
+    return {"machine": device_name(torch.device("cpu")), "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, help="simulated students (30; 16 with --batching)")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=float, default=2.0, help="mean seconds a student reads an answer")
+    parser.add_argument("--url", help="drive this running app instead of launching one")
+    parser.add_argument("--batching", action="store_true", help="compare diffusion throughput without and with "
+                                                                "batching (16 users unless --users is given)")
+    args = parser.parse_args()
+    if args.batching:
+        result = batching_comparison(args.users or 16, args.seconds)
+    elif args.url:
+        result = drive(args.url, args.users or 30, args.seconds, args.think)
+    else:
+        with launched_app() as url:
+            warm_up(url)
+            result = drive(url, args.users or 30, args.seconds, args.think)
+    print(json.dumps(result | machine(), indent=2))
+
+
+if __name__ == "__main__":
+    main()
