@@ -18,6 +18,8 @@ if __name__ == "__main__":
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860"))),
         theme=THEME,
         css=CSS,
+        share=False,  # never a public gradio.live tunnel, whatever GRADIO_SHARE says
+        max_file_size="1mb",  # the app takes no uploads: Gradio's upload route accepts no more than this
         prevent_thread_lock=True,
     )
     print(f"Serving {demo.local_url} {time.perf_counter() - STARTED:.1f} s after app.py started "

@@ -47,8 +47,17 @@ def read_config(stem: Path | str, config_cls, remake: str):
         return config_cls(**record["config"]), record
     except FileNotFoundError:
         raise CheckpointError(f"{path} is missing; re-create it with `{remake}`") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError) as err:  # ValueError: bad JSON or bytes that are not UTF-8
         raise CheckpointError(f"{path} is unreadable ({err}); re-create it with `{remake}`") from None
+
+
+def read_log(path: Path | str) -> dict | None:
+    """A committed JSON file (training log, evaluation, report) as a dict; None when it is missing or unreadable."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def load_checkpoint(model_cls, config_cls, stem: Path | str, remake: str, device="cpu"):

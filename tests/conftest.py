@@ -1,6 +1,11 @@
 """Shared fixtures: one launched app per test session, a gradio_client for it, and a Chromium page."""
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +22,48 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def app_copy(folder: Path) -> Path:
+    """What app.py needs (app.py, genmodels/, assets/) copied into `folder`, to damage or watch; returns it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("app.py", "genmodels", "assets"):
+        copy = shutil.copy2 if name.endswith(".py") else shutil.copytree
+        kwargs = {} if name.endswith(".py") else dict(ignore=shutil.ignore_patterns("__pycache__"))
+        copy(ROOT / name, folder / name, **kwargs)
+    return folder
+
+
+@contextmanager
+def served(root: Path, log: Path, **env):
+    """`python app.py` run in `root` on a free port (CPU, one thread, temporary files under log's folder; `env`
+    adds variables, None removes one): yields (url, process) once it answers, and stops it afterwards."""
+    port, temp = free_port(), log.parent / "tmp"
+    temp.mkdir(exist_ok=True)
+    env = os.environ | dict(GRADIO_SERVER_PORT=str(port), GENMODELS_DEVICE="cpu", OMP_NUM_THREADS="1",
+                            GRADIO_ANALYTICS_ENABLED="False", TMPDIR=str(temp), GRADIO_EXAMPLES_CACHE=None) | env
+    env = {name: value for name, value in env.items() if value is not None}  # None unsets a variable
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, f"app.py exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"app.py did not answer in 120 s:\n{log.read_text()[-3000:]}"
+            try:
+                urllib.request.urlopen(f"{url}/config", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url, process
+    finally:
+        process.terminate()  # app.py exits cleanly on SIGTERM
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager

@@ -1,4 +1,6 @@
-"""ZeroGPU: with a `spaces` package every model-running handler is wrapped with its GPU duration; without it, none."""
+"""ZeroGPU: with a `spaces` package every model-running handler is wrapped with its GPU duration; without it, none
+(they keep only the out-of-memory guard)."""
+import inspect
 import json
 import subprocess
 import sys
@@ -50,13 +52,15 @@ MODEL_HANDLERS = {  # api_name: the handler streams
 NO_MODEL = ["ui_reset_next_token", "ui_scrub", "ui_pick_token", "compare_report", "ui_text_lessons", "toy_gan_step"]
 
 
-def test_without_spaces_handlers_are_returned_unchanged(monkeypatch):
+def test_without_spaces_handlers_only_gain_the_out_of_memory_guard(monkeypatch):
     monkeypatch.setattr(hosting, "spaces", None)
 
-    def handler():
-        return 1
+    def handler(x: int = 1) -> int:
+        return x + 1
 
-    assert hosting.on_gpu(hosting.IMAGES)(handler) is handler
+    wrapped = hosting.on_gpu(hosting.IMAGES)(handler)
+    assert wrapped(2) == 3 and wrapped.__wrapped__ is handler and not hasattr(wrapped, "zerogpu_seconds")
+    assert inspect.signature(wrapped) == inspect.signature(handler)  # gr.api reads the parameters from it
 
 
 def test_with_spaces_every_model_handler_holds_the_gpu_and_streams_still_stream(tmp_path):

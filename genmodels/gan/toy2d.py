@@ -5,6 +5,7 @@ D maximizes log D(x) + log(1 - D(G(z))); G minimizes log(1 - D(G(z))) ("minimax"
 ("non-saturating"). Everything runs on the CPU: the nets are too small to gain from a GPU.
 """
 import math
+import reprlib
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -58,18 +59,19 @@ class ToySettings:
         """Raise ValueError naming every out-of-range setting, else return a copy with whole numbers as ints."""
         errors = []
         if self.dataset not in DATASETS:
-            errors.append(f"dataset must be one of {', '.join(DATASETS)} (got {self.dataset!r})")
+            errors.append(f"dataset must be one of {', '.join(DATASETS)} (got {reprlib.repr(self.dataset)})")
         if self.loss not in LOSSES:
-            errors.append(f"loss must be one of {', '.join(LOSSES)} (got {self.loss!r})")
+            errors.append(f"loss must be one of {', '.join(LOSSES)} (got {reprlib.repr(self.loss)})")
         for name in ("lr_g", "lr_d"):
             value = getattr(self, name)
             if not is_number(value) or not 0 < value <= LR_MAX:
-                errors.append(f"{name} must be in (0, {LR_MAX}] (got {value!r})")
+                errors.append(f"{name} must be in (0, {LR_MAX}] (got {reprlib.repr(value)})")
         whole = {"d_steps": D_STEPS_RANGE, "batch_size": BATCH_RANGE, "latent_dim": LATENT_RANGE,
                  "hidden": HIDDEN_RANGE, "depth": DEPTH_RANGE, "seed": SEED_RANGE}
         for name, (lo, hi) in whole.items():
-            if not is_whole(getattr(self, name), lo, hi):
-                errors.append(f"{name} must be a whole number in [{lo}, {hi}] (got {getattr(self, name)!r})")
+            value = getattr(self, name)
+            if not is_whole(value, lo, hi):
+                errors.append(f"{name} must be a whole number in [{lo}, {hi}] (got {reprlib.repr(value)})")
         if errors:
             raise ValueError("; ".join(errors))
         return replace(self, lr_g=float(self.lr_g), lr_d=float(self.lr_d),

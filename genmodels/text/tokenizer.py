@@ -3,9 +3,12 @@ from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
+from genmodels.checkpoint import CheckpointError
+
 END_OF_TEXT = "<|endoftext|>"
 TOKENIZER_PATH = Path("assets/text/tokenizer.json")
 VOCAB_SIZE = 4096  # 2.87 chars/token on the validation plays; 8k only reaches 3.09 (measured)
+REMAKE = "python -m genmodels.text.train --preset gpu"
 
 
 def train_tokenizer(texts: list[str], vocab_size: int = VOCAB_SIZE) -> Tokenizer:
@@ -24,11 +27,14 @@ def train_tokenizer(texts: list[str], vocab_size: int = VOCAB_SIZE) -> Tokenizer
 
 
 def load_tokenizer(path: Path | str = TOKENIZER_PATH) -> Tokenizer:
-    """Load the committed tokenizer; a missing file names the command that re-creates it."""
+    """Load the committed tokenizer; a missing or unreadable file names the command that re-creates it."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; re-create it with `python -m genmodels.text.train --preset gpu`")
-    return Tokenizer.from_file(str(path))
+        raise FileNotFoundError(f"{path} is missing; re-create it with `{REMAKE}`")
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as err:  # tokenizers raises a plain Exception for a truncated or corrupt file
+        raise CheckpointError(f"{path} is unreadable ({err}); re-create it with `{REMAKE}`") from None
 
 
 def end_of_text_id(tokenizer: Tokenizer) -> int:

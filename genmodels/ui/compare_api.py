@@ -1,9 +1,9 @@
 """The Compare tab's public API (`race`, `compare_report`) and the pieces its handlers share with it."""
-import json
 from pathlib import Path
 
 import gradio as gr
 
+from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import CLASS_NAMES, to_model_range
 from genmodels.diffusion.captions import PHRASES
 from genmodels.diffusion.generate import Settings, sample
@@ -27,9 +27,11 @@ FAMILY_NAMES = {"gan": "GAN (one pass)", "diffusion": "Diffusion (denoising step
 
 def load_report(path: Path = REPORT_PATH) -> dict:
     """The committed `python -m genmodels.eval.report` output, or a gr.Error saying how to make it."""
-    if not Path(path).exists():
-        raise gr.Error(f"No report yet: run `python -m genmodels.eval.report > {path}`.")
-    return json.loads(Path(path).read_text())
+    report = read_log(path)
+    if report is None:
+        raise gr.Error(f"No report yet ({path} is missing or unreadable): run "
+                       f"`python -m genmodels.eval.report > {path}`.")
+    return report
 
 
 def race_entries(label, diffusion_steps, seed):

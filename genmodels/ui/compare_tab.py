@@ -1,11 +1,10 @@
 """The Compare tab: the seed's comparison table beside figures measured here, a race, quality against speed,
 the training curves together, and a live re-measurement."""
-import json
 from itertools import islice
-from pathlib import Path
 
 import gradio as gr
 
+from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.runtime import timer
 from genmodels.ui import compare_plots, images
@@ -88,9 +87,9 @@ def training_curves() -> dict:
     """(steps, values) of every committed training log that exists."""
     curves = {}
     for name, (path, part, key) in LOGS.items():
-        if Path(path).exists():
-            log = json.loads(Path(path).read_text())[part]
-            curves[name] = (log["step"], log[key])
+        log = read_log(path)
+        if log is not None:
+            curves[name] = (log[part]["step"], log[part][key])
     return curves
 
 

@@ -29,6 +29,9 @@ CSS = """
 body.gm-presenter gradio-app .main { zoom: 1.35; }
 """ + SHARE_CSS
 PRESENTER_JS = "(on) => { document.body.classList.toggle('gm-presenter', on); return on; }"
+# Every 10 minutes, Gradio's copies of served images (and anything posted to its upload route) go once an hour old,
+# the age at which images.py prunes the app's GIFs; all of them go when the server stops.
+DELETE_CACHE = (600, 3600)
 # System fonts only: the app must work offline (a classroom, CI), so nothing is fetched from font CDNs.
 THEME = gr.themes.Soft(primary_hue="blue", secondary_hue="orange", neutral_hue="slate",
                        font=["ui-sans-serif", "system-ui", "sans-serif"],
@@ -37,7 +40,7 @@ THEME = gr.themes.Soft(primary_hue="blue", secondary_hue="orange", neutral_hue="
 
 def build_demo() -> gr.Blocks:
     """The whole app as a gr.Blocks (launch it with THEME and CSS)."""
-    with gr.Blocks(title=TITLE) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
         with gr.Row(equal_height=True):
             with gr.Column(scale=3, min_width=300):  # wide enough that a phone puts the switch below the title
                 gr.Markdown(f"# {TITLE}\nDrive real generative models, trained in this repository, and watch every "

@@ -1,9 +1,9 @@
 """The diffusion tab: text-prompted sampling with every step visible, guidance, the forward process, morphs."""
-import json
 from pathlib import Path
 
 import gradio as gr
 
+from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.diffusion.generate import SAMPLERS
 from genmodels.diffusion.pretrained import ASSET_DIR
@@ -74,20 +74,27 @@ LESSONS = [
 
 
 def training_panel() -> tuple:
-    """Loss curve and evaluation summary from the committed logs (None and a hint when missing)."""
-    log_path, eval_path = Path(ASSET_DIR) / "train_log.json", Path(ASSET_DIR) / "evaluation.json"
+    """Loss curve and evaluation summary from the committed logs (None and a hint when missing or unreadable)."""
+    log, e = read_log(Path(ASSET_DIR) / "train_log.json"), read_log(Path(ASSET_DIR) / "evaluation.json")
     figure = None
-    if log_path.exists():
-        figure = plots.loss_curves_figure(json.loads(log_path.read_text()), "U-Net training on Fashion-MNIST",
-                                          y_title="noise-prediction MSE")
-    if not eval_path.exists():
+    if log is not None:
+        figure = plots.loss_curves_figure(log, "U-Net training on Fashion-MNIST", y_title="noise-prediction MSE")
+    if e is None:
         return figure, "No evaluation recorded yet: run `python -m genmodels.diffusion.evaluate`."
-    e = json.loads(eval_path.read_text())
     per_class = ", ".join(f"{name} {acc:.0%}" for name, acc in zip(CLASS_NAMES, e["per_class_accuracy"]))
     return figure, (f"With guidance {e['guidance']} and {e['steps']} DDIM steps, the judge classifier recognizes "
                     f"**{e['accuracy']:.1%}** of prompted samples as the prompted class ({per_class}). "
                     f"Unconditional samples cover {e['unconditional_classes_covered']} of 10 classes. Measured by "
                     f"`python -m genmodels.diffusion.evaluate` on {e['device']}.")
+
+
+def first_similarity():
+    """The default prompt's class similarities for the first view of the page; None when the diffusion model
+    cannot load (the tab says why once it is used), so a damaged model file never stops the app from starting."""
+    try:
+        return on_understood(DEFAULT_PROMPT)
+    except Exception:  # gr.Error for a missing file, the tokenizers library's plain Exception for a corrupt one
+        return None
 
 
 def build_diffusion_tab() -> dict:
@@ -113,7 +120,7 @@ def build_diffusion_tab() -> dict:
             add_lessons(LESSONS, {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler,
                                   "eta": eta}, "diffusion-lessons")
             share_row = gr.Column()
-            similarity_plot = gr.Plot(value=lambda: on_understood(DEFAULT_PROMPT), elem_id="similarity-plot",
+            similarity_plot = gr.Plot(value=first_similarity(), elem_id="similarity-plot",
                                       label="What the text encoder understood")
             with gr.Accordion("What the settings do", open=False):
                 gr.Markdown(SETTINGS_HELP, latex_delimiters=LATEX)

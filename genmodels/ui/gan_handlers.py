@@ -1,5 +1,4 @@
 """UI adapters for the DCGAN views: validate widget values, run genmodels.gan, return pictures, plots and text."""
-import json
 import math
 from functools import cache
 from pathlib import Path
@@ -9,6 +8,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.eval.metrics import class_histogram, entropy_bits
 from genmodels.gan.latent import latent_walk, sample_latents
@@ -148,10 +148,9 @@ def on_compare(seed, count):
 @cache
 def replay_record(kind: str) -> tuple[dict, np.ndarray] | None:
     """A committed training log and its sprite of sample grids (snapshots * grid px, grid px); None if missing."""
-    log_path = Path(ASSET_DIR) / f"{kind}_train_log.json"
-    if not log_path.exists():
+    log = read_log(Path(ASSET_DIR) / f"{kind}_train_log.json")
+    if log is None:
         return None
-    log = json.loads(log_path.read_text())
     sprite = np.asarray(Image.open(Path(ASSET_DIR) / log["snapshots"]["sprite"]).convert("L"))
     return log, sprite
 

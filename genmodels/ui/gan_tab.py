@@ -1,10 +1,10 @@
 """The GAN tab: samples judged by the discriminator, latent interpolation, healthy versus collapsed, training
 replay, and the live 2-D GAN."""
-import json
 from pathlib import Path
 
 import gradio as gr
 
+from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.gan.pretrained import ASSET_DIR, KINDS
 from genmodels.ui.equations import LATEX, add_equations
@@ -61,10 +61,9 @@ LESSONS = [
 
 def evaluation_summary() -> str:
     """The committed `python -m genmodels.gan.evaluate` figures in words, or how to make them."""
-    path = Path(ASSET_DIR) / "evaluation.json"
-    if not path.exists():
+    e = read_log(Path(ASSET_DIR) / "evaluation.json")
+    if e is None:
         return "No evaluation recorded yet: run `python -m genmodels.gan.evaluate > assets/gan/evaluation.json`."
-    e = json.loads(path.read_text())
     lines = []
     for kind in KINDS:
         r = e[kind]
@@ -80,10 +79,8 @@ def evaluation_summary() -> str:
 
 def collapse_recipe() -> str:
     """How the collapsed GAN was trained, from its committed log."""
-    path = Path(ASSET_DIR) / "collapsed_train_log.json"
-    if not path.exists():
-        return ""
-    return "**How the collapsed GAN was made.** " + json.loads(path.read_text()).get("collapse_recipe", "")
+    log = read_log(Path(ASSET_DIR) / "collapsed_train_log.json")
+    return "" if log is None else "**How the collapsed GAN was made.** " + log.get("collapse_recipe", "")
 
 
 def build_samples_tab() -> dict:
@@ -185,9 +182,9 @@ def build_collapse_tab() -> None:
 
 
 def snapshot_count() -> int:
-    """How many sample grids the committed healthy run logged (25 when the log is missing)."""
-    path = Path(ASSET_DIR) / "healthy_train_log.json"
-    return len(json.loads(path.read_text())["snapshots"]["step"]) if path.exists() else 25
+    """How many sample grids the committed healthy run logged (25 when the log is missing or unreadable)."""
+    log = read_log(Path(ASSET_DIR) / "healthy_train_log.json")
+    return 25 if log is None else len(log["snapshots"]["step"])
 
 
 def build_replay_tab(tab: gr.Tab) -> None:

@@ -2,14 +2,21 @@
 
 ZeroGPU: when the `spaces` package exists, model-running handlers hold a GPU only while they run.
 
-Elsewhere (a laptop, CI, a dedicated GPU Space) `on_gpu` returns the handler unchanged. Every wrapped handler
-returns pictures, figures, text and CPU tensors only (trajectories and logits are moved with .cpu() where they are
-made), because ZeroGPU hands results back from a GPU worker process.
+Everywhere, `on_gpu` also turns an out-of-memory error into freed memory and a clear message to the one user
+whose request failed; the next request runs as usual. Every wrapped handler returns pictures, figures, text and
+CPU tensors only (trajectories and logits are moved with .cpu() where they are made), because ZeroGPU hands
+results back from a GPU worker process.
 """
 import atexit
+import functools
+import gc
+import inspect
 import os
 import shutil
 import tempfile
+
+import gradio as gr
+import torch
 
 try:
     import spaces
@@ -25,9 +32,47 @@ IMAGES = 60  # 16 guided images x 50 steps: 4.9 s on the CPU (97 ms a step); the
 RACE = 30  # one sample per family: at most 2.5 s (250 diffusion steps) + 1.4 s (784 pixels) on the CPU
 
 
+OUT_OF_MEMORY = ("The server ran out of memory for this request (others may be using it too). The memory is freed "
+                 "now: try again, or ask for fewer images, steps or tokens.")
+
+
+def free_memory() -> None:
+    """Collect garbage and hand the GPU's cached blocks back to the driver."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def guarded(call, *args):
+    """`call(*args)`; an out-of-memory error frees memory first and becomes a gr.Error."""
+    try:
+        return call(*args)
+    except torch.OutOfMemoryError:
+        pass  # the except block ends first: its traceback holds the frames (and tensors) that filled the memory
+    free_memory()
+    raise gr.Error(OUT_OF_MEMORY)
+
+
+def memory_guard(handler):
+    """`handler` with out-of-memory errors handled by `guarded`; a generator stays a generator (Gradio streams it)."""
+    if inspect.isgeneratorfunction(handler):
+        @functools.wraps(handler)
+        def stream(*args, **kwargs):
+            items, done = handler(*args, **kwargs), object()
+            while (item := guarded(next, items, done)) is not done:
+                yield item
+        return stream
+
+    @functools.wraps(handler)
+    def call(*args, **kwargs):
+        return guarded(functools.partial(handler, *args, **kwargs))
+    return call
+
+
 def on_gpu(seconds: int):
-    """spaces.GPU(duration=seconds) on ZeroGPU; the identity elsewhere."""
+    """memory_guard, inside spaces.GPU(duration=seconds) on ZeroGPU (where the GPU memory is)."""
     def wrap(handler):
+        handler = memory_guard(handler)
         return handler if spaces is None else spaces.GPU(duration=seconds)(handler)
     return wrap
 

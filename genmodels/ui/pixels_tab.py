@@ -1,5 +1,4 @@
 """The pixel tab: a class-conditional transformer draws Fashion-MNIST images one gray level at a time."""
-import json
 from pathlib import Path
 
 import gradio as gr
@@ -7,6 +6,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import to_model_range
 from genmodels.pixels.model import PIXELS, dequantize
 from genmodels.pixels.sample import ASSET_DIR, pixel_stream
@@ -147,10 +147,9 @@ def on_inspect(index, record):
 
 def training_summary() -> str:
     """The committed training log in one sentence."""
-    path = Path(ASSET_DIR) / "train_log.json"
-    if not path.exists():
+    log = read_log(Path(ASSET_DIR) / "train_log.json")
+    if log is None:
         return "No training log: run `python -m genmodels.pixels.train --preset gpu`."
-    log = json.loads(path.read_text())
     return (f"{log['params'] / 1e6:.2f}M parameters, {log['config']['levels']} gray levels, trained "
             f"{log['settings']['steps']:,} steps ({log['preset']} preset, {log['seconds'] / 60:.0f} min on "
             f"{log['device']}); held-out test images cost **{log['best_val_loss']:.3f} bits per pixel** "

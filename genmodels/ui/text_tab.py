@@ -1,9 +1,9 @@
 """The autoregressive text tab: next-token distributions, streaming generation, continuations, scoring."""
-import json
 from pathlib import Path
 
 import gradio as gr
 
+from genmodels.checkpoint import read_log
 from genmodels.text.pretrained import ASSET_DIR
 from genmodels.ui import plots
 from genmodels.ui.equations import LATEX, add_equations
@@ -53,19 +53,16 @@ The kept tokens are renormalized and one is drawn with the seed. Same seed, same
 
 
 def training_figure():
-    """Loss curves from the committed training log, or None when it is missing."""
-    path = Path(ASSET_DIR) / "train_log.json"
-    if not path.exists():
-        return None
-    return plots.loss_curves_figure(json.loads(path.read_text()), "GPT training on Shakespeare")
+    """Loss curves from the committed training log, or None when it is missing or unreadable."""
+    log = read_log(Path(ASSET_DIR) / "train_log.json")
+    return None if log is None else plots.loss_curves_figure(log, "GPT training on Shakespeare")
 
 
 def training_summary() -> str:
     """The committed evaluation of the model on the held-out plays."""
-    path = Path(ASSET_DIR) / "evaluation.json"
-    if not path.exists():
+    e = read_log(Path(ASSET_DIR) / "evaluation.json")
+    if e is None:
         return "No evaluation recorded yet: run `python -m genmodels.text.evaluate`."
-    e = json.loads(path.read_text())
     return (f"**{e['val_bits_per_char']:.3f} bits per character** on Hamlet and The Tempest, which the model never saw "
             f"({e['val_nats_per_token']:.3f} nats per token, {e['chars_per_token']:.2f} characters per token, "
             f"{e['params'] / 1e6:.1f}M parameters, context {e['context']} tokens). Measured by "

@@ -161,8 +161,11 @@ def build_toy_gan_tab() -> dict:
     outputs = [run_state, plane, curves, stats, numbers]
     preset.change(apply_preset, preset, settings, api_name="ui_toy_preset", api_visibility="private",
                   show_progress="hidden")
+    # preprocess=False: the handlers get the values as sent and check every one themselves (settings_from), since
+    # Gradio's Slider and Number crash on text, lists or NaN from an API caller instead of saying what is wrong
     train_button.click(toy_gan_step, [run_state, *settings[:6], steps, *settings[6:]], outputs,
-                       api_name="toy_gan_step", concurrency_limit=4, show_progress="minimal")
-    reset_button.click(toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private")
+                       api_name="toy_gan_step", concurrency_limit=4, show_progress="minimal", preprocess=False)
+    reset_button.click(toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private",
+                       preprocess=False)
     names = ("dataset", "loss", "lr_g", "lr_d", "d_steps", "seed", "batch_size", "latent_dim", "hidden", "depth")
     return {f"toy_{name}": control for name, control in zip(names, settings)} | {"toy_steps": steps}
