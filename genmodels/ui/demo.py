@@ -27,6 +27,12 @@ CSS = """
 .gm-tokens .token .text, .gm-tokens .textspan { white-space: pre; }
 /* Presenter mode: everything (text, images, charts) about a third larger, for a projector at the back of a room. */
 body.gm-presenter gradio-app .main { zoom: 1.35; }
+/* On a phone the comparison tables scroll sideways instead of breaking words into one letter per line. */
+@media (max-width: 720px) {
+  #compare-table table, #about-comparison table { display: block; overflow-x: auto; }
+  #compare-table :is(th, td), #about-comparison :is(th, td) { min-width: 8em; word-break: normal;
+                                                               overflow-wrap: normal; }
+}
 """ + SHARE_CSS
 PRESENTER_JS = "(on) => { document.body.classList.toggle('gm-presenter', on); return on; }"
 # Every 10 minutes, Gradio's copies of served images (and anything posted to its upload route) go once an hour old,

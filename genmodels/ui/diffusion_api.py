@@ -77,7 +77,7 @@ def example_image(example: int) -> torch.Tensor:
     """Shipped example `example` (0-9, one per class) as (1, 1, 28, 28) in [-1, 1]."""
     try:
         return to_model_range(load_examples()[example:example + 1])
-    except FileNotFoundError as err:
+    except (CheckpointError, FileNotFoundError) as err:
         raise gr.Error(str(err)) from None
 
 

@@ -89,7 +89,7 @@ def discriminate(gan: GAN, count, seed) -> tuple[list[float], list[float], torch
     count = validate.number(count, "Number of images", 1, MAX_DISCRIMINATED, integer=True)
     try:
         real = to_model_range(load_real_images()[:count])
-    except FileNotFoundError as err:
+    except (CheckpointError, FileNotFoundError) as err:
         raise gr.Error(str(err)) from None
     fake = generate(gan, sample_latents(validate.seed(seed), count, gan.config.latent_dim))
     return p_real(gan, real).tolist(), p_real(gan, fake).tolist(), fake
