@@ -1,9 +1,13 @@
-"""Speed figures as JSON: `python -m genmodels.bench {text,diffusion,gan}` (add --device cuda to pick a device)."""
+"""Speed figures as JSON: `python -m genmodels.bench {text,diffusion,gan,peers}` (add --device cuda to pick a device).
+
+`peers` compares us with transformers and diffusers on the same weights (dev dependencies) and adds a table on stderr.
+"""
 import argparse
 import json
 import os
 import platform
 import statistics
+import sys
 
 import torch
 
@@ -108,16 +112,28 @@ def bench_gan(frames: int = 64, toy_steps: int = 200, repeats: int = 10) -> dict
     }
 
 
-BENCHES = {"text": bench_text, "diffusion": bench_diffusion, "gan": bench_gan}
+def bench_peers() -> dict:
+    """Ours against transformers' generate() and diffusers' DDIMScheduler on the same weights; a table on stderr."""
+    from genmodels.peers import compare_peers, table  # here, not above: genmodels.peers imports this module
+
+    result = compare_peers()
+    print(table(result), file=sys.stderr)
+    return result
+
+
+BENCHES = {"text": bench_text, "diffusion": bench_diffusion, "gan": bench_gan, "peers": bench_peers}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("family", choices=sorted(BENCHES))
     parser.add_argument("--device", help=f"cpu, cuda, mps (default: ${DEVICE_ENV} or the best available)")
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     args = parser.parse_args()
     if args.device:
         os.environ[DEVICE_ENV] = args.device
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(json.dumps(BENCHES[args.family]()))
 
 

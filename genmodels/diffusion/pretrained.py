@@ -48,6 +48,7 @@ def make_denoiser(model: UNet, cond: torch.Tensor, uncond: torch.Tensor, guidanc
 
     cond (B, D) and uncond (B or 1, D) run in one forward pass of 2B images; s = 1 and s = 0 run only their branch."""
     uncond = uncond.expand_as(cond)
+    both = torch.cat([cond, uncond])  # (2B, D), built once for every step
 
     @torch.inference_mode()
     def denoise(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -55,7 +56,7 @@ def make_denoiser(model: UNet, cond: torch.Tensor, uncond: torch.Tensor, guidanc
             return model(x_t, t, cond)
         if guidance_scale == 0:
             return model(x_t, t, uncond)
-        eps = model(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([cond, uncond]))  # (2B, 1, 28, 28)
+        eps = model(torch.cat([x_t, x_t]), torch.cat([t, t]), both)  # (2B, 1, 28, 28)
         eps_cond, eps_uncond = eps.chunk(2)
         return classifier_free_guidance(eps_uncond, eps_cond, guidance_scale)
 

@@ -42,8 +42,8 @@ def rotary_angles(positions: torch.Tensor, head_dim: int, base: float):
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate each pair of channels (x1, x2) of x (B, H, T, D) by its position's angle."""
-    x1, x2 = x.float().chunk(2, dim=-1)  # (B, H, T, D/2) each
+    """Rotate each pair of channels (x1, x2) of x (..., T, D) by its position's angle."""
+    x1, x2 = x.float().chunk(2, dim=-1)  # (..., T, D/2) each
     rotated = torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
     return rotated.type_as(x)
 
@@ -60,9 +60,8 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0):
         B, T, C = x.shape
-        q, k, v = self.c_attn(x).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.n_head, self.head_dim).transpose(1, 2) for t in (q, k, v))  # (B, H, T, D)
-        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        qkv = self.c_attn(x).view(B, T, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D)
+        (q, k), v = apply_rotary(qkv[:2], cos, sin), qkv[2]  # q and k rotated in one pass
         if cache is None or cache.position == 0:
             if cache is not None:  # prefill: store the prompt's keys and values
                 cache.keys[layer, :, :, :T] = k
@@ -113,6 +112,9 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # weight tying (Press & Wolf 2017)
+        positions = torch.arange(config.block_size)
+        rotary = torch.stack(rotary_angles(positions, config.n_embd // config.n_head, config.rope_base))
+        self.register_buffer("rotary", rotary, persistent=False)  # (2, block_size, D/2) cos and sin, not saved
         self.apply(self._init_weights)
         for name, param in self.named_parameters():  # GPT-2's scaled init of residual projections
             if name.endswith("c_proj.weight"):
@@ -137,8 +139,7 @@ class GPT(nn.Module):
             raise ValueError("after the prompt, a KV cache takes one token at a time")
         if start + T > self.config.block_size:
             raise ValueError(f"{start + T} tokens exceed the context of {self.config.block_size}")
-        positions = torch.arange(start, start + T, device=idx.device)
-        cos, sin = rotary_angles(positions, self.config.n_embd // self.config.n_head, self.config.rope_base)
+        cos, sin = self.rotary[:, start:start + T]  # (T, D/2) each
         x = self.wte(idx)  # (B, T, C)
         if condition is not None:
             condition = condition[:, None]  # (B, 1, C)

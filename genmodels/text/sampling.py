@@ -6,6 +6,7 @@ yields one `TokenStep` per new token; `sample_tokens` drains it.
 """
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterator
 
 import torch
@@ -62,27 +63,59 @@ def entropy_bits(probs: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class TokenStep:
-    """One sampling step for a batch of B sequences."""
+    """One sampling step for a batch of B sequences; the distributions are computed when first read."""
     index: int  # 0 for the first generated token
-    raw_probs: torch.Tensor  # (B, V) the model's distribution at temperature 1
-    probs: torch.Tensor  # (B, V) the adjusted distribution the token was drawn from
-    kept: torch.Tensor  # (B, V) bool, tokens that survived temperature / top-k / top-p
-    token: torch.Tensor  # (B,) sampled token ids
-    entropy_bits: torch.Tensor  # (B,) entropy of the adjusted distribution
-    raw_entropy_bits: torch.Tensor  # (B,) entropy of the model's distribution
-    candidates: torch.Tensor  # (B,) how many tokens remain
+    logits: torch.Tensor  # (B, V) the model's last-position logits, float
+    temperature: float  # the settings the token was drawn under
+    top_k: int
+    top_p: float
+    token: torch.Tensor = None  # (B,) sampled token ids, set by sampling_step
+
+    @cached_property
+    def adjusted(self) -> torch.Tensor:
+        """(B, V) the logits after temperature / top-k / top-p, -inf where removed."""
+        return adjust_logits(self.logits, self.temperature, self.top_k, self.top_p)
+
+    @cached_property
+    def raw_probs(self) -> torch.Tensor:
+        """(B, V) the model's distribution at temperature 1."""
+        return self.logits.softmax(dim=-1)
+
+    @cached_property
+    def probs(self) -> torch.Tensor:
+        """(B, V) the adjusted distribution the token was drawn from."""
+        return self.adjusted.softmax(dim=-1)
+
+    @cached_property
+    def kept(self) -> torch.Tensor:
+        """(B, V) bool, tokens that survived temperature / top-k / top-p."""
+        return torch.isfinite(self.adjusted)
+
+    @cached_property
+    def entropy_bits(self) -> torch.Tensor:
+        """(B,) entropy of the adjusted distribution."""
+        return entropy_bits(self.probs)
+
+    @cached_property
+    def raw_entropy_bits(self) -> torch.Tensor:
+        """(B,) entropy of the model's distribution."""
+        return entropy_bits(self.raw_probs)
+
+    @cached_property
+    def candidates(self) -> torch.Tensor:
+        """(B,) how many tokens remain."""
+        return self.kept.sum(-1)
 
 
 def sampling_step(logits: torch.Tensor, temperature: float, top_k: int, top_p: float,
                   generator: torch.Generator | None, index: int = 0) -> TokenStep:
-    """Adjust last-position logits (B, V) and draw one token per row."""
-    logits = logits.float()
-    adjusted = adjust_logits(logits, temperature, top_k, top_p)
-    probs = adjusted.softmax(dim=-1)  # (B, V)
-    raw_probs = logits.softmax(dim=-1)  # (B, V)
-    token = torch.multinomial(probs, 1, generator=generator).squeeze(-1)  # (B,)
-    kept = torch.isfinite(adjusted)
-    return TokenStep(index, raw_probs, probs, kept, token, entropy_bits(probs), entropy_bits(raw_probs), kept.sum(-1))
+    """Draw one token per row of last-position logits (B, V); T = 0 takes the argmax (its one survivor), no draw."""
+    step = TokenStep(index, logits.float(), temperature, top_k, top_p)
+    if temperature == 0:
+        step.token = step.logits.argmax(dim=-1)  # (B,)
+    else:
+        step.token = torch.multinomial(step.probs, 1, generator=generator).squeeze(-1)  # (B,)
+    return step
 
 
 @torch.inference_mode()
