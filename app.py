@@ -7,12 +7,12 @@ import time
 STARTED = time.perf_counter()  # before the heavy imports: the cold start printed below counts them
 
 from genmodels.ui import build_demo  # noqa: E402
-from genmodels.ui.demo import CSS, THEME  # noqa: E402
+from genmodels.ui.demo import CSS, QUEUE, THEME  # noqa: E402
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stopped Space or `kill` exits cleanly (atexit runs)
     demo = build_demo()
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(**QUEUE)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860"))),

@@ -100,10 +100,10 @@ def app_url():
     """Launch the real app (committed assets) on a free local port; yield its URL."""
     os.chdir(ROOT)
     from genmodels.ui import build_demo
-    from genmodels.ui.demo import CSS, THEME
+    from genmodels.ui.demo import CSS, QUEUE, THEME
 
     demo = build_demo()
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(**QUEUE)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
                             quiet=True, theme=THEME, css=CSS)
     yield url.rstrip("/")

@@ -30,18 +30,11 @@ def run_together(batcher: Batcher, submissions: list[tuple]) -> list:
     return results
 
 
-@pytest.fixture(autouse=True)
-def batching_on(monkeypatch):
-    """These tests batch on the CPU too (by default only a CUDA device batches)."""
-    monkeypatch.setenv(batching.BATCHING_ENV, "1")
-
-
-def test_batching_is_on_by_default_only_on_a_cuda_device(monkeypatch):
-    monkeypatch.delenv(batching.BATCHING_ENV)
-    monkeypatch.setenv("GENMODELS_DEVICE", "cpu")
-    assert not batching.batching_enabled()
-    monkeypatch.setenv(batching.BATCHING_ENV, "1")
+def test_batching_is_on_unless_turned_off(monkeypatch):
+    monkeypatch.delenv(batching.BATCHING_ENV, raising=False)
     assert batching.batching_enabled()
+    monkeypatch.setenv(batching.BATCHING_ENV, "0")
+    assert not batching.batching_enabled()
 
 
 def test_waiting_requests_run_as_one_batch_and_each_gets_its_own_result():

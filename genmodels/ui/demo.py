@@ -38,6 +38,10 @@ PRESENTER_JS = "(on) => { document.body.classList.toggle('gm-presenter', on); re
 # Every 10 minutes, Gradio's copies of served images (and anything posted to its upload route) go once an hour old,
 # the age at which images.py prunes the app's GIFs; all of them go when the server stops.
 DELETE_CACHE = (600, 3600)
+# The queue: up to 4 events of a kind run at once (model endpoints set their own limits); 30 students on a 2-core CPU
+# kept it at about 2 answers a second (`python -m genmodels.loadtest`), so 120 waiting events is about a minute's
+# wait. Past that a new request is refused at once with Gradio's "busy, try again" instead of waiting longer.
+QUEUE = {"default_concurrency_limit": 4, "max_size": 120}
 # System fonts only: the app must work offline (a classroom, CI), so nothing is fetched from font CDNs.
 THEME = gr.themes.Soft(primary_hue="blue", secondary_hue="orange", neutral_hue="slate",
                        font=["ui-sans-serif", "system-ui", "sans-serif"],
