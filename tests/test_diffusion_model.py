@@ -1,13 +1,14 @@
 """The diffusion networks: U-Net shapes, text conditioning and the null prompt, the tiny training run, checkpoints,
 and the classifier-free guided denoiser."""
 import json
+import shutil
 from dataclasses import replace
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from genmodels.checkpoint import save_checkpoint
+from genmodels.checkpoint import CheckpointError, save_checkpoint
 from genmodels.diffusion.captions import PHRASES, TEMPLATES, class_captions
 from genmodels.diffusion.pretrained import load_diffusion_model, make_denoiser
 from genmodels.diffusion.samplers import ddim_steps, respaced_timesteps
@@ -213,3 +214,10 @@ def test_guided_denoiser_drives_the_samplers(tiny_run, monkeypatch):
     steps = list(ddim_steps(denoise, x_T, dm.schedule, respaced_timesteps(dm.schedule.T, 4)))
     assert [s.t for s in steps] == [999, 666, 333, 0] and steps[-1].x_prev.shape == x_T.shape
     assert torch.isfinite(steps[-1].x_prev).all() and steps[-1].x_prev.abs().max() <= 1 + 1e-5
+
+
+def test_a_corrupt_diffusion_tokenizer_names_its_file_and_the_diffusion_command(tmp_path):
+    shutil.copytree("assets/diffusion", tmp_path / "diffusion")
+    (tmp_path / "diffusion" / "tokenizer.json").write_text('{"model": {"type": "BPE", "vocab": ')  # cut short
+    with pytest.raises(CheckpointError, match="tokenizer.json is unreadable .*genmodels.diffusion.train"):
+        load_diffusion_model(tmp_path / "diffusion")

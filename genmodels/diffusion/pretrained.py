@@ -5,12 +5,13 @@ from pathlib import Path
 import torch
 from tokenizers import Tokenizer
 
-from genmodels.checkpoint import CheckpointError, load_checkpoint, loaded_once
+from genmodels.checkpoint import load_checkpoint, loaded_once
 from genmodels.diffusion.samplers import Denoiser, classifier_free_guidance
 from genmodels.diffusion.schedule import NoiseSchedule, cosine_schedule, linear_schedule
 from genmodels.diffusion.text_encoder import TextEncoder, TextEncoderConfig
 from genmodels.diffusion.unet import UNet, UNetConfig
 from genmodels.runtime import pick_device
+from genmodels.text.tokenizer import load_tokenizer
 
 ASSET_DIR = Path("assets/diffusion")
 REMAKE = "python -m genmodels.diffusion.train --preset gpu"
@@ -31,11 +32,9 @@ def _load(asset_dir: Path) -> DiffusionModel:
     device = pick_device()
     unet, record = load_checkpoint(UNet, UNetConfig, asset_dir / "unet", REMAKE, device=device)
     text_encoder, _ = load_checkpoint(TextEncoder, TextEncoderConfig, asset_dir / "text_encoder", REMAKE, device=device)
-    tokenizer_path = asset_dir / "tokenizer.json"
-    if not tokenizer_path.is_file():
-        raise CheckpointError(f"{tokenizer_path} is missing; re-create it with `{REMAKE}`")
+    tokenizer = load_tokenizer(asset_dir / "tokenizer.json", REMAKE)
     schedule = SCHEDULES[record["meta"]["schedule"]](record["meta"]["T"])
-    return DiffusionModel(unet, text_encoder, Tokenizer.from_file(str(tokenizer_path)), schedule, record)
+    return DiffusionModel(unet, text_encoder, tokenizer, schedule, record)
 
 
 def load_diffusion_model(asset_dir: Path | str = ASSET_DIR) -> DiffusionModel:

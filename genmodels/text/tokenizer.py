@@ -26,15 +26,15 @@ def train_tokenizer(texts: list[str], vocab_size: int = VOCAB_SIZE) -> Tokenizer
     return tokenizer
 
 
-def load_tokenizer(path: Path | str = TOKENIZER_PATH) -> Tokenizer:
-    """Load the committed tokenizer; a missing or unreadable file names the command that re-creates it."""
+def load_tokenizer(path: Path | str = TOKENIZER_PATH, remake: str = REMAKE) -> Tokenizer:
+    """Load a committed tokenizer; a missing or unreadable file names the command `remake` that re-creates it."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; re-create it with `{REMAKE}`")
+        raise FileNotFoundError(f"{path} is missing; re-create it with `{remake}`")
     try:
         return Tokenizer.from_file(str(path))
     except Exception as err:  # tokenizers raises a plain Exception for a truncated or corrupt file
-        raise CheckpointError(f"{path} is unreadable ({err}); re-create it with `{REMAKE}`") from None
+        raise CheckpointError(f"{path} is unreadable ({err}); re-create it with `{remake}`") from None
 
 
 def end_of_text_id(tokenizer: Tokenizer) -> int:
