@@ -65,8 +65,9 @@ def test_a_shared_url_restores_its_settings_and_reproduces_the_output(page, app_
 
 def test_copy_link_puts_the_tab_s_settings_in_a_link_that_restores_them(page, browser):
     open_tab(page, "Autoregressive (pixels)", "#pixels-draw")
-    page.locator("#pixels-class input").fill("Trouser")
-    page.locator("#pixels-class input").press("Enter")
+    page.locator("#pixels-class input").click()
+    page.get_by_role("option", name="Trouser", exact=True).click()
+    page.wait_for_function("document.querySelector('#pixels-class input').value === 'Trouser'", timeout=TIMEOUT)
     count = page.locator("#pixels-count input[type=number]")
     count.fill("3")
     count.press("Enter")
