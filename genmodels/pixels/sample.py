@@ -41,8 +41,14 @@ def pixel_stream(model: PixelTransformer, label: int | None, count: int = 1, tem
     return generate_tokens(model, [start], PIXELS, temperature, top_k, top_p, make_generator(seed, device), count)
 
 
+def sample_levels(model: PixelTransformer, label: int | None, count: int = 1, seed: int = 0,
+                  **settings) -> torch.Tensor:
+    """`count` finished images of class `label` as gray-level indices (count, 784) on the CPU."""
+    return torch.stack([step.token for step in pixel_stream(model, label, count, seed=seed, **settings)], 1).cpu()
+
+
 def sample_pixels(model: PixelTransformer, label: int | None, count: int = 1, seed: int = 0,
                   **settings) -> torch.Tensor:
     """`count` finished images of class `label` as uint8 (count, 28, 28)."""
-    levels = torch.stack([step.token for step in pixel_stream(model, label, count, seed=seed, **settings)], 1)
-    return dequantize(levels.cpu(), model.config.levels).view(count, 28, 28)  # (count, 28, 28)
+    levels = sample_levels(model, label, count, seed, **settings)
+    return dequantize(levels, model.config.levels).view(count, 28, 28)  # (count, 28, 28)

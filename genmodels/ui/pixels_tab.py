@@ -9,7 +9,7 @@ from PIL import Image
 from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import to_model_range
 from genmodels.pixels.model import PIXELS, dequantize
-from genmodels.pixels.sample import ASSET_DIR, pixel_stream
+from genmodels.pixels.sample import ASSET_DIR, pixel_stream, sample_levels
 from genmodels.runtime import timer
 from genmodels.text.sampling import entropy_bits
 from genmodels.ui import plots, validate
@@ -121,8 +121,8 @@ def on_example(label, temperature, top_k, top_p, seed, count):
     pm, levels, (label, temperature, top_k, top_p, seed, count) = model_and_settings(label, temperature, top_k,
                                                                                       top_p, seed, count)
     with timer() as elapsed:
-        drawn = torch.stack([step.token.cpu() for step in
-                             pixel_stream(pm.model, label, count, temperature, top_k, top_p, seed)], 1)  # (count, 784)
+        drawn = sample_levels(pm.model, label, count, seed, temperature=temperature, top_k=top_k,
+                              top_p=top_p)  # (count, 784)
     x = to_model_range(dequantize(drawn, levels).view(count, 28, 28))
     stats = (f"**{count} images** in {elapsed.seconds:.2f} s, {PIXELS} network evaluations each, on "
              f"{next(pm.model.parameters()).device}. A cached example: computed once, then served to everyone; "
