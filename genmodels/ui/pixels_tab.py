@@ -195,7 +195,8 @@ def build_pixels_tab() -> dict:
                     inputs=[label, temperature, top_k, top_p, seed, count],
                     outputs=[canvas, results, stats], fn=on_example, cache_examples=True,
                     cache_mode=EXAMPLES_CACHE_MODE, api_name="ui_pixels_example", api_visibility="private",
-                    elem_id="pixels-examples", label="Examples (temperature 1, seed 0): answered from a cache")
+                    elem_id="pixels-examples", label="Examples (temperature 1, seed 0): answered from a cache",
+                    example_labels=EXAMPLE_CLASSES)
     draw_button.click(on_draw, [label, temperature, top_k, top_p, seed, count],
                       [canvas, distribution, stats, results, record, inspector, marked, inspect_caption],
                       api_name="ui_pixels_draw",
