@@ -27,7 +27,7 @@ from genmodels.diffusion.text_encoder import TextEncoder, TextEncoderConfig, tok
 from genmodels.diffusion.unet import UNet, UNetConfig
 from genmodels.runtime import pick_device
 from genmodels.text.tokenizer import load_tokenizer
-from genmodels.training import adamw, autocast, image_training_arguments, warmup_cosine
+from genmodels.training import TrainingClock, adamw, add_time_budget, autocast, image_training_arguments, warmup_cosine
 
 T = 1000  # diffusion steps of the cosine schedule
 
@@ -94,7 +94,8 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
 
 
 def train(preset_name: str, out_dir: Path, steps: int | None = None, data: tuple | None = None,
-          data_dir: Path | None = None, tokenizer: Tokenizer | None = None, seed: int = 0) -> dict:
+          data_dir: Path | None = None, tokenizer: Tokenizer | None = None, seed: int = 0,
+          max_seconds: float | None = None) -> dict:
     """Train U-Net and text encoder; write unet, text_encoder (.safetensors/.json), tokenizer.json, train_log.json.
 
     data: (uint8 images (N, 28, 28), labels (N,)) to train on instead of Fashion-MNIST's train split."""
@@ -121,13 +122,14 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data: tuple
            "unet_config": asdict(preset.unet), "text_config": asdict(text_config), "schedule": "cosine", "T": T,
            "train_images": len(x_all), "batch_size": preset.batch_size, "steps": preset.steps,
            "caption_dropout": preset.caption_dropout, "ema_decay": preset.ema_decay, "train": {"step": [], "loss": []}}
-    start = time.perf_counter()
+    start, clock = time.perf_counter(), TrainingClock(preset.steps, max_seconds)
     running = torch.zeros((), device=device)
     progress = tqdm(range(preset.steps), desc=f"diffusion[{preset_name}]", unit="step")
     for step in progress:
+        lr = warmup_cosine(clock.schedule_step(step), preset.steps, preset.learning_rate, preset.min_learning_rate,
+                           preset.warmup_steps)
         for group in optimizer.param_groups:
-            group["lr"] = warmup_cosine(step, preset.steps, preset.learning_rate, preset.min_learning_rate,
-                                        preset.warmup_steps)
+            group["lr"] = lr
         index = torch.randint(len(x_all), (preset.batch_size,), device=device)  # (B,)
         x0, y = x_all[index], y_all[index]  # (B, 1, 28, 28), (B,)
         flip = torch.rand(len(x0), 1, 1, 1, device=device) < 0.5
@@ -144,15 +146,19 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data: tuple
         optimizer.step()
         ema_update(ema, models, min(preset.ema_decay, (1 + step) / (10 + step)))  # short warmup of the average
         running += loss.detach()
-        if (step + 1) % preset.log_interval == 0 or step + 1 == preset.steps:
+        last = clock.finished(step + 1)
+        if (step + 1) % preset.log_interval == 0 or last:
             mean_loss = running.item() / ((step % preset.log_interval) + 1)
             running.zero_()
             log["train"]["step"].append(step + 1)
             log["train"]["loss"].append(round(mean_loss, 5))
             progress.set_postfix(loss=f"{mean_loss:.4f}")
+        if last:
+            break
     log["seconds"] = round(time.perf_counter() - start, 1)
-    log["steps_per_second"] = round(preset.steps / max(log["seconds"], 1e-9), 2)
-    meta = {"preset": preset_name, "steps": preset.steps, "schedule": "cosine", "T": T, "ema_decay": preset.ema_decay}
+    log["steps_done"] = step + 1
+    log["steps_per_second"] = round((step + 1) / max(log["seconds"], 1e-9), 2)
+    meta = {"preset": preset_name, "steps": step + 1, "schedule": "cosine", "T": T, "ema_decay": preset.ema_decay}
     save_checkpoint(ema["unet"], preset.unet, out_dir / "unet", meta=meta)
     save_checkpoint(ema["text_encoder"], text_config, out_dir / "text_encoder", meta=meta)
     tokenizer.save(str(out_dir / "tokenizer.json"))
@@ -161,11 +167,10 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data: tuple
 
 
 def main() -> None:
-    parser = image_training_arguments(__doc__, PRESETS)
-    args = parser.parse_args()
+    args = add_time_budget(image_training_arguments(__doc__, PRESETS)).parse_args()
     out_dir = args.out or Path(PRESETS[args.preset].out_dir)
-    log = train(args.preset, out_dir, args.steps, data_dir=args.data_dir)
-    print(json.dumps({k: log[k] for k in ("preset", "device", "params", "steps", "seconds", "steps_per_second")}
+    log = train(args.preset, out_dir, args.steps, data_dir=args.data_dir, max_seconds=args.max_seconds)
+    print(json.dumps({k: log[k] for k in ("preset", "device", "params", "steps_done", "seconds", "steps_per_second")}
                      | {"final_loss": log["train"]["loss"][-1]}))
 
 

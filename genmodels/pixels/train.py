@@ -20,7 +20,7 @@ from genmodels.checkpoint import save_checkpoint
 from genmodels.data.fashion_mnist import load_split
 from genmodels.pixels.model import PixelConfig, PixelTransformer, quantize, sequences
 from genmodels.runtime import pick_device
-from genmodels.training import adamw, autocast, image_training_arguments, warmup_cosine
+from genmodels.training import TrainingClock, adamw, add_time_budget, autocast, image_training_arguments, warmup_cosine
 
 NATS_TO_BITS = 1 / math.log(2)
 
@@ -67,7 +67,8 @@ def bits_per_pixel(model: PixelTransformer, tokens: torch.Tensor, labels: torch.
 
 
 def train(preset_name: str, out_dir: Path, steps: int | None = None, data_dir: Path | None = None,
-          images: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0) -> dict:
+          images: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
+          max_seconds: float | None = None) -> dict:
     """Train and write pixel_transformer.safetensors/.json (best held-out weights) and train_log.json to out_dir.
     images: (uint8 (N, 28, 28), labels (N,)) to train and evaluate on instead of Fashion-MNIST."""
     preset = replace(PRESETS[preset_name], steps=steps or PRESETS[preset_name].steps)
@@ -87,10 +88,11 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data_dir: P
            "settings": {k: v for k, v in asdict(preset).items() if k != "model"}, "train_images": len(tokens),
            "unit": "bits per pixel", "train": {"step": [], "loss": []}, "val": {"step": [], "loss": []},
            "best_val_loss": float("inf")}
-    start = time.perf_counter()
+    start, clock = time.perf_counter(), TrainingClock(preset.steps, max_seconds)
     progress = tqdm(range(preset.steps + 1), desc=f"pixels[{preset_name}]", unit="step")
     for step in progress:
-        if step % preset.eval_interval == 0 or step == preset.steps:
+        last = clock.finished(step)
+        if step % preset.eval_interval == 0 or last:
             val = bits_per_pixel(model, *held_out, device)
             log["val"]["step"].append(step)
             log["val"]["loss"].append(round(val, 4))
@@ -100,11 +102,12 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data_dir: P
                                 meta={"preset": preset_name, "step": step, "val_bits_per_pixel": round(val, 4)})
             progress.set_postfix(val=f"{val:.3f}")
             (out_dir / "train_log.json").write_text(json.dumps(log) + "\n")  # the log so far, for a look mid-run
-        if step == preset.steps:
+        if last:
             break
+        lr = warmup_cosine(clock.schedule_step(step), preset.steps, preset.learning_rate, preset.min_learning_rate,
+                           preset.warmup_steps)
         for group in optimizer.param_groups:
-            group["lr"] = warmup_cosine(step, preset.steps, preset.learning_rate, preset.min_learning_rate,
-                                        preset.warmup_steps)
+            group["lr"] = lr
         rows = torch.randint(len(tokens), (preset.batch_size,), generator=generator)  # (B,)
         dropped = torch.rand(preset.batch_size, generator=generator) < preset.class_dropout  # (B,)
         x, y = sequences(tokens[rows], torch.where(dropped, -1, labels[rows]), config)  # (B, 784) each
@@ -119,18 +122,18 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data_dir: P
             log["train"]["step"].append(step)
             log["train"]["loss"].append(round(loss.item() * NATS_TO_BITS, 4))
     log["seconds"] = round(time.perf_counter() - start, 1)
-    log["steps_per_second"] = round(preset.steps / max(log["seconds"], 1e-9), 2)
+    log["steps_done"] = step
+    log["steps_per_second"] = round(step / max(log["seconds"], 1e-9), 2)
     (out_dir / "train_log.json").write_text(json.dumps(log) + "\n")
     return log
 
 
 def main() -> None:
-    parser = image_training_arguments(__doc__, PRESETS)
-    args = parser.parse_args()
+    args = add_time_budget(image_training_arguments(__doc__, PRESETS)).parse_args()
     out_dir = args.out or Path(PRESETS[args.preset].out_dir)
-    log = train(args.preset, out_dir, args.steps, args.data_dir)
-    print(json.dumps({k: log[k] for k in ("preset", "device", "params", "best_val_loss", "best_step", "seconds",
-                                          "steps_per_second")}))
+    log = train(args.preset, out_dir, args.steps, args.data_dir, max_seconds=args.max_seconds)
+    print(json.dumps({k: log[k] for k in ("preset", "device", "params", "best_val_loss", "best_step", "steps_done",
+                                          "seconds", "steps_per_second")}))
 
 
 if __name__ == "__main__":

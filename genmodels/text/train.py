@@ -18,7 +18,7 @@ from genmodels.data.shakespeare import DATA_DIR, load_split
 from genmodels.runtime import pick_device
 from genmodels.text.gpt import GPT, GPTConfig
 from genmodels.text.tokenizer import END_OF_TEXT, encode, train_tokenizer
-from genmodels.training import adamw, autocast, warmup_cosine
+from genmodels.training import TrainingClock, adamw, add_time_budget, autocast, warmup_cosine
 
 
 @dataclass
@@ -37,7 +37,7 @@ class TrainPreset:
 
 
 PRESETS = {
-    "gpu": TrainPreset(GPTConfig(block_size=256, n_layer=6, n_head=6, n_embd=384, dropout=0.2), steps=6000),
+    "gpu": TrainPreset(GPTConfig(block_size=256, n_layer=8, n_head=4, n_embd=256, dropout=0.2), steps=6000),
     "cpu": TrainPreset(GPTConfig(block_size=128, n_layer=4, n_head=4, n_embd=256, dropout=0.1),
                        batch_size=32, steps=3500, learning_rate=2e-3, eval_interval=250, eval_windows=128),
     "tiny": TrainPreset(GPTConfig(block_size=32, n_layer=2, n_head=2, n_embd=64), vocab_size=300, batch_size=16,
@@ -80,7 +80,8 @@ def validation_loss(model: GPT, windows, device, batch_size: int = 64) -> float:
     return total / y_all.numel()
 
 
-def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = None, seed: int = 1337) -> dict:
+def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = None, seed: int = 1337,
+          max_seconds: float | None = None) -> dict:
     """Train tokenizer and model; write tokenizer.json, gpt.safetensors/.json and train_log.json to out_dir."""
     preset = replace(PRESETS[preset_name], steps=PRESETS[preset_name].steps if steps is None else steps)
     device = pick_device()
@@ -88,7 +89,9 @@ def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = N
     train_text, val_text = load_split("train", data_dir), load_split("val", data_dir)
     tokenizer = train_tokenizer(train_text.split(END_OF_TEXT), preset.vocab_size)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tokenizer.save(str(out_dir / "tokenizer.json"))
+    partial = out_dir / "tokenizer.json.partial"  # then renamed: a trainer reading it meanwhile sees a whole file
+    tokenizer.save(str(partial))
+    partial.replace(out_dir / "tokenizer.json")
     train_tokens = torch.tensor(encode(tokenizer, train_text), dtype=torch.long)
     val_tokens = torch.tensor(encode(tokenizer, val_text), dtype=torch.long)
     config = GPTConfig(**{**asdict(preset.model), "vocab_size": tokenizer.get_vocab_size()})
@@ -99,11 +102,12 @@ def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = N
     log = {"preset": preset_name, "device": str(device), "params": model.num_params(), "config": asdict(config),
            "train_tokens": len(train_tokens), "val_tokens": len(val_tokens),
            "train": {"step": [], "loss": []}, "val": {"step": [], "loss": []}, "best_val_loss": float("inf")}
-    start = time.perf_counter()
-    steps = preset.steps
+    start, steps = time.perf_counter(), preset.steps
+    clock = TrainingClock(steps, max_seconds)
     progress = tqdm(range(steps + 1), desc=f"gpt[{preset_name}]", unit="step")
     for step in progress:
-        if step % preset.eval_interval == 0 or step == steps:
+        last = clock.finished(step)
+        if step % preset.eval_interval == 0 or last:
             val_loss = validation_loss(model, windows, device)
             log["val"]["step"].append(step)
             log["val"]["loss"].append(round(val_loss, 4))
@@ -111,11 +115,12 @@ def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = N
                 log.update(best_val_loss=round(val_loss, 4), best_step=step)
                 save_checkpoint(model, config, out_dir / "gpt", meta={"step": step, "val_loss": round(val_loss, 4)})
             progress.set_postfix(val=f"{val_loss:.3f}")
-        if step == steps:
+        if last:
             break
+        lr = warmup_cosine(clock.schedule_step(step), steps, preset.learning_rate, preset.min_learning_rate,
+                           preset.warmup_steps)
         for group in optimizer.param_groups:
-            group["lr"] = warmup_cosine(step, steps, preset.learning_rate, preset.min_learning_rate,
-                                        preset.warmup_steps)
+            group["lr"] = lr
         x, y = random_batch(train_tokens, config.block_size, preset.batch_size, generator)
         with autocast(device):
             logits = model(x.to(device))
@@ -128,6 +133,7 @@ def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = N
             log["train"]["step"].append(step)
             log["train"]["loss"].append(round(loss.item(), 4))
     log["seconds"] = round(time.perf_counter() - start, 1)
+    log["steps_done"] = step
     log["tokens_per_step"] = preset.batch_size * config.block_size
     (out_dir / "train_log.json").write_text(json.dumps(log) + "\n")
     return log
@@ -139,10 +145,11 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="folder with train.txt and val.txt")
     parser.add_argument("--out", type=Path, help="output folder (default: the preset's)")
     parser.add_argument("--steps", type=int, help="override the preset's step count")
-    args = parser.parse_args()
+    args = add_time_budget(parser).parse_args()
     out_dir = args.out or Path(PRESETS[args.preset].out_dir)
-    log = train(args.preset, args.data_dir, out_dir, args.steps)
-    print(json.dumps({k: log[k] for k in ("preset", "device", "params", "best_val_loss", "best_step", "seconds")}))
+    log = train(args.preset, args.data_dir, out_dir, args.steps, max_seconds=args.max_seconds)
+    print(json.dumps({k: log[k] for k in ("preset", "device", "params", "best_val_loss", "best_step", "steps_done",
+                                          "seconds")}))
 
 
 if __name__ == "__main__":
