@@ -1,24 +1,30 @@
-"""Speed figures as JSON: `python -m genmodels.bench {text,diffusion,gan,peers}` (add --device cuda to pick a device).
+"""Speed figures as JSON: `python -m genmodels.bench {text,diffusion,gan,batching,peers}` (--device cuda: on a GPU).
 
 `peers` compares us with transformers and diffusers on the same weights (dev dependencies) and adds a table on stderr.
 """
 import argparse
+import itertools
 import json
 import os
 import platform
 import statistics
 import sys
+import threading
+import time
 
 import torch
 
-from genmodels.diffusion.generate import Settings, conditioning, sample
+from genmodels.batching import Batcher
+from genmodels.data.fashion_mnist import CLASS_NAMES
+from genmodels.diffusion.generate import Settings, batch_key, conditioning, sample, sample_requests
 from genmodels.diffusion.pretrained import load_diffusion_model, make_denoiser
+from genmodels.fastpath import plain_calls, static_calls_enabled
 from genmodels.gan.latent import interpolation_path, sample_latents
 from genmodels.gan.pretrained import generate, load_gan
 from genmodels.gan.toy2d import PRESETS, ToyGAN
 from genmodels.runtime import DEVICE_ENV, make_generator, timer
 from genmodels.text.pretrained import load_text_model
-from genmodels.text.sampling import generate_tokens, next_token_logits
+from genmodels.text.sampling import generate_tokens, next_token_logits, sample_tokens
 from genmodels.text.tokenizer import encode
 
 BENCH_TEXT = ("KING.\nBring me the map, and let the council wait.\n\nQUEEN.\nMy lord, the riders came at dawn "
@@ -50,15 +56,32 @@ def bench_text(prompt_tokens: int = 200, new_tokens: int = 256, repeats: int = 3
                                  generator=make_generator(0, device)):
             pass
 
+    def greedy():
+        return sample_tokens(model, ids, new_tokens, temperature=0.0)
+
     generate_ms = median_ms(generate, device, repeats=3, warmup=1)
-    return {
+    result = {
         "family": "text", "device": str(device), "device_name": device_name(device), "threads": torch.get_num_threads(),
         "params": model.num_params(), "context": model.config.block_size,
         "prompt_tokens": prompt_tokens, "prompt_tokens_read": min(prompt_tokens, model.config.block_size),
         "next_token_step_ms": round(next_token_ms, 2),
         "generation_tokens": new_tokens, "generation_tokens_per_second": round(new_tokens / generate_ms * 1000, 1),
-        "generation_ms_per_token": round(generate_ms / new_tokens, 2),
+        "generation_ms_per_token": round(generate_ms / new_tokens, 2), "fast_path": fast_path_name(device),
     }
+    if static_calls_enabled(device):
+        fast_tokens = greedy()
+        with plain_calls():
+            plain_ms = median_ms(generate, device, repeats=3, warmup=1)
+            result["greedy_tokens_equal_plain_path"] = torch.equal(fast_tokens, greedy())
+        result["plain_generation_tokens_per_second"] = round(new_tokens / plain_ms * 1000, 1)
+    return result
+
+
+def fast_path_name(device: torch.device) -> str:
+    """Which path the models run on this device."""
+    if not static_calls_enabled(device):
+        return "plain (CUDA graphs need a CUDA device)"
+    return "cuda graphs" if device.type == "cuda" else "static buffers without graphs (forced)"
 
 
 def device_name(device: torch.device) -> str:
@@ -85,12 +108,64 @@ def bench_diffusion(steps: int = 50, repeats: int = 10) -> dict:
         step_ms[batch] = median_ms(lambda: denoise(x, t), device, repeats)
     settings = Settings(prompt="a sneaker", guidance=3.0, steps=steps, seed=0, count=1)
     sample_ms = median_ms(lambda: sample(dm, settings, keep=0), device, repeats=3, warmup=1)
-    return {
+    result = {
         "family": "diffusion", "device": str(device), "device_name": device_name(device),
         "threads": torch.get_num_threads(), "unet_params": dm.unet.num_params(),
         "guided_step_ms_batch_1": round(step_ms[1], 2), "guided_step_ms_batch_16": round(step_ms[16], 2),
-        "sample_steps": steps, "guided_ddim_sample_ms": round(sample_ms, 1),
+        "sample_steps": steps, "guided_ddim_sample_ms": round(sample_ms, 1), "fast_path": fast_path_name(device),
     }
+    if static_calls_enabled(device):
+        fast_images = sample(dm, settings, keep=0).images
+        with plain_calls():
+            result["plain_guided_ddim_sample_ms"] = round(
+                median_ms(lambda: sample(dm, settings, keep=0), device, repeats=3, warmup=1), 1)
+            difference = (fast_images - sample(dm, settings, keep=0).images).abs().max().item()
+        result["images_max_abs_difference_from_plain_path"] = difference
+    return result
+
+
+def bench_batching(users: int = 16, seconds: float = 20.0) -> dict:
+    """Diffusion requests per second with `users` threads sending 20-step, 4-image guided DDIM requests back to
+    back (each its own prompt and seed), first each request alone and concurrently, then through a Batcher."""
+    dm = load_diffusion_model()
+    device = dm.unet.conv_in.weight.device
+    prompts = [f"a {name.lower()}" for name in CLASS_NAMES]
+    batcher = Batcher(lambda requests: sample_requests(dm, requests), max_items=users)
+    result = {"family": "diffusion batching", "device": str(device), "device_name": device_name(device),
+              "threads": torch.get_num_threads(), "users": users, "seconds": seconds,
+              "fast_path": fast_path_name(device)}
+    for mode in ("unbatched", "batched"):
+        def serve(settings: Settings):
+            if mode == "batched":
+                return batcher.submit(batch_key(settings), settings)
+            return sample_requests(dm, [settings])[0]
+
+        serve(Settings(prompt=prompts[0], guidance=3.0, steps=20, seed=0, count=4))  # warm up
+        latencies, deadline = [], time.perf_counter() + seconds
+
+        def student(user: int):
+            for n in itertools.count():
+                if time.perf_counter() >= deadline:
+                    return
+                started = time.perf_counter()
+                serve(Settings(prompt=prompts[user % len(prompts)], guidance=3.0, steps=20, seed=user * 1000 + n,
+                               count=4))
+                latencies.append(time.perf_counter() - started)
+
+        with timer(device) as elapsed:
+            threads = [threading.Thread(target=student, args=(user,)) for user in range(users)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        latencies.sort()
+        result[mode] = {"requests": len(latencies), "requests_per_second": round(len(latencies) / elapsed.seconds, 2),
+                        "p50_s": round(latencies[len(latencies) // 2], 3),
+                        "p95_s": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 3)}
+    result["batched_over_unbatched"] = round(result["batched"]["requests_per_second"]
+                                             / result["unbatched"]["requests_per_second"], 2)
+    result["batch_sizes"] = dict(sorted(batcher.batch_sizes.items()))
+    return result
 
 
 def bench_gan(frames: int = 64, toy_steps: int = 200, repeats: int = 10) -> dict:
@@ -121,7 +196,8 @@ def bench_peers() -> dict:
     return result
 
 
-BENCHES = {"text": bench_text, "diffusion": bench_diffusion, "gan": bench_gan, "peers": bench_peers}
+BENCHES = {"text": bench_text, "diffusion": bench_diffusion, "gan": bench_gan, "batching": bench_batching,
+           "peers": bench_peers}
 
 
 def main() -> None:
@@ -129,12 +205,17 @@ def main() -> None:
     parser.add_argument("family", choices=sorted(BENCHES))
     parser.add_argument("--device", help=f"cpu, cuda, mps (default: ${DEVICE_ENV} or the best available)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--users", type=int, default=16, help="batching: simulated users")
+    parser.add_argument("--seconds", type=float, default=20.0, help="batching: seconds per mode")
     args = parser.parse_args()
     if args.device:
         os.environ[DEVICE_ENV] = args.device
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(json.dumps(BENCHES[args.family]()))
+    if args.family == "batching":
+        print(json.dumps(bench_batching(args.users, args.seconds)))
+    else:
+        print(json.dumps(BENCHES[args.family]()))
 
 
 if __name__ == "__main__":

@@ -201,3 +201,10 @@ def sample_batched(dm: DiffusionModel, requests: list[Settings]) -> list[Traject
     trajectory = sample(dm, replace(first, count=len(x_T)), x_T, keep=0, conditions=(cond, uncond))
     images = trajectory.images.split([r.count for r in requests])
     return [replace(trajectory, images=part, steps=[]) for part in images]
+
+
+def sample_requests(dm: DiffusionModel, requests: list[Settings]) -> list[Trajectory]:
+    """One request alone (any sampler), or several that share a batch key in one batch (what a Batcher runs)."""
+    if len(requests) == 1:
+        return [sample(dm, requests[0], keep=0)]
+    return sample_batched(dm, requests)

@@ -50,6 +50,10 @@ class PixelTransformer(nn.Module):
         condition = self.class_embedding(idx[:, 0] - self.config.levels) if starts else None  # (B, C)
         return self.gpt(idx, cache, condition)[..., :self.config.levels]  # (B, T, levels)
 
+    def decode_at(self, token: torch.Tensor, slot: torch.Tensor, cache) -> torch.Tensor:
+        """GPT.decode_at's static-shape step, gray-level logits (B, 1, levels)."""
+        return self.gpt.decode_at(token, slot, cache)[..., :self.config.levels]
+
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 

@@ -33,6 +33,13 @@ class KVCache:
         self.position = 0  # how many tokens the cache holds
         self.condition = None  # (B, 1, C) a conditioning vector the first call set, added to every later token
 
+    def keep_condition(self, condition: torch.Tensor) -> None:
+        """Keep the prompt's condition (B, 1, C), in place when one of its shape is held (a CUDA graph reads it)."""
+        if self.condition is not None and self.condition.shape == condition.shape:
+            self.condition.copy_(condition)
+        else:
+            self.condition = condition
+
 
 def rotary_angles(positions: torch.Tensor, head_dim: int, base: float):
     """cos and sin of the rotary angles position * base^(-2i/d), each (T, head_dim/2)."""
@@ -58,11 +65,16 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
         self.dropout = config.dropout
 
-    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0):
+    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0, slot: torch.Tensor | None = None):
         B, T, C = x.shape
         qkv = self.c_attn(x).view(B, T, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D)
         (q, k), v = apply_rotary(qkv[:2], cos, sin), qkv[2]  # q and k rotated in one pass
-        if cache is None or cache.position == 0:
+        if slot is not None:  # one token into cache slot `slot` (1,); later slots masked, so every shape is fixed
+            cache.keys[layer].index_copy_(2, slot, k)
+            cache.values[layer].index_copy_(2, slot, v)
+            visible = torch.arange(cache.keys.shape[3], device=slot.device)[None, :] <= slot  # (1, S)
+            y = F.scaled_dot_product_attention(q, cache.keys[layer], cache.values[layer], attn_mask=visible)
+        elif cache is None or cache.position == 0:
             if cache is not None:  # prefill: store the prompt's keys and values
                 cache.keys[layer, :, :, :T] = k
                 cache.values[layer, :, :, :T] = v
@@ -97,8 +109,8 @@ class Block(nn.Module):
         self.mlp = MLP(config)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x, cos, sin, cache=None, layer=0):
-        x = x + self.dropout(self.attn(self.ln_1(x), cos, sin, cache, layer))
+    def forward(self, x, cos, sin, cache=None, layer=0, slot=None):
+        x = x + self.dropout(self.attn(self.ln_1(x), cos, sin, cache, layer, slot))
         return x + self.mlp(self.ln_2(x))
 
 
@@ -144,7 +156,7 @@ class GPT(nn.Module):
         if condition is not None:
             condition = condition[:, None]  # (B, 1, C)
             if cache is not None:
-                cache.condition = condition
+                cache.keep_condition(condition)
         elif cache is not None:
             condition = cache.condition
         if condition is not None:
@@ -155,3 +167,16 @@ class GPT(nn.Module):
         if cache is not None:
             cache.position += T
         return self.lm_head(self.ln_f(x))  # (B, T, V)
+
+    def decode_at(self, token: torch.Tensor, slot: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Logits (B, 1, V) for one token per row (B, 1) written to cache slot `slot` ((1,) long, = cache.position).
+
+        It attends over the whole cache with the slots after `slot` masked, so every shape is fixed and a CUDA
+        graph can replay it; the same logits as forward(token, cache). It leaves cache.position to the caller."""
+        cos, sin = self.rotary[:, slot]  # (1, D/2) each
+        x = self.wte(token)  # (B, 1, C)
+        if cache.condition is not None:
+            x = x + cache.condition
+        for layer, block in enumerate(self.blocks):
+            x = block(x, cos, sin, cache, layer, slot)
+        return self.lm_head(self.ln_f(x))  # (B, 1, V)

@@ -11,7 +11,8 @@ from typing import Iterator
 
 import torch
 
-from genmodels.text.gpt import GPT, KVCache
+from genmodels.text.decoding import decoding
+from genmodels.text.gpt import GPT
 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -132,20 +133,19 @@ def generate_tokens(model: GPT, prompt_ids: list[int], max_new_tokens: int, temp
     device = next(model.parameters()).device
     block = model.config.block_size
     history = torch.tensor([prompt_ids[-block:]] * batch_size, dtype=torch.long, device=device)  # (B, T)
-    cache = KVCache(model.config, batch_size, device)
-    logits = model(history, cache)[:, -1]  # (B, V)
-    for index in range(max_new_tokens):
-        step = sampling_step(logits, temperature, top_k, top_p, generator, index)
-        yield step
-        if index + 1 == max_new_tokens:
-            break
-        history = torch.cat([history, step.token[:, None]], dim=1)[:, -block:]  # (B, <= block)
-        if cache.position < block:
-            logits = model(step.token[:, None], cache)[:, -1]
-        else:  # full: deeper layers' cached keys saw tokens that now fall out, so start again from recent ones
-            history = history[:, -(block // 2):]
-            cache = KVCache(model.config, batch_size, device)
-            logits = model(history, cache)[:, -1]
+    with decoding(model, batch_size) as decoder:
+        logits = decoder.prefill(history)  # (B, V)
+        for index in range(max_new_tokens):
+            step = sampling_step(logits, temperature, top_k, top_p, generator, index)
+            yield step
+            if index + 1 == max_new_tokens:
+                break
+            history = torch.cat([history, step.token[:, None]], dim=1)[:, -block:]  # (B, <= block)
+            if decoder.position < block:
+                logits = decoder.step(step.token)
+            else:  # full: deeper layers' cached keys saw tokens that now fall out, so start again from recent ones
+                history = history[:, -(block // 2):]
+                logits = decoder.prefill(history)
 
 
 def sample_tokens(model: GPT, prompt_ids: list[int], max_new_tokens: int, **settings) -> torch.Tensor:

@@ -62,15 +62,7 @@ def diffuse(prompt: str = "a sneaker", guidance: float = 3.0, steps: int = 50, s
             "seconds": trajectory.seconds, "network_evaluations_per_image": trajectory.network_evaluations}
 
 
-def sample_requests(requests: list[generate.Settings]) -> list[generate.Trajectory]:
-    """One request alone (any sampler), or several that share a batch key in one batch."""
-    dm = diffusion_model()
-    if len(requests) == 1:
-        return [generate.sample(dm, requests[0], keep=0)]
-    return generate.sample_batched(dm, requests)
-
-
-DIFFUSE_BATCHER = Batcher(sample_requests, MAX_BATCH_REQUESTS)
+DIFFUSE_BATCHER = Batcher(lambda requests: generate.sample_requests(diffusion_model(), requests), MAX_BATCH_REQUESTS)
 
 
 def example_image(example: int) -> torch.Tensor:

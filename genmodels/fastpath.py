@@ -1,0 +1,131 @@
+"""CUDA graphs for the small models' repeated calls: captured once, then each call is one graph launch.
+
+The models here are small, so on a GPU an eager forward pass costs mostly kernel launches (hundreds of
+them for a few microseconds of math each). A `StaticCall` records a function of tensors once on static
+input buffers; each call copies the new inputs into those buffers, replays the recording and returns a
+copy of its output. It is used on CUDA devices unless GENMODELS_CUDA_GRAPHS=0; everywhere else the
+plain eager path runs. A capture that fails turns the fast path off for the process (with a warning)
+and the plain path answers instead. `force_static_calls` runs the same static-buffer path without a
+graph, so tests on a CPU check everything but the recording itself.
+"""
+import os
+import threading
+import warnings
+from contextlib import contextmanager
+from typing import Callable
+
+import torch
+
+GRAPHS_ENV = "GENMODELS_CUDA_GRAPHS"
+WARMUP_CALLS = 3  # eager calls on a side stream before capture, as torch.cuda.graphs asks
+_state = {"broken": False, "forced": False}
+_capture_lock = threading.Lock()  # one capture at a time
+
+
+def static_calls_enabled(device: torch.device) -> bool:
+    """Whether calls on `device` take the static path: CUDA with graphs allowed, or forced by a test."""
+    if _state["broken"] or os.environ.get(GRAPHS_ENV, "1").strip() == "0":
+        return False
+    return _state["forced"] or device.type == "cuda"
+
+
+@contextmanager
+def force_static_calls():
+    """Take the static-buffer path on any device (without a graph off CUDA) inside the block: for tests."""
+    _state["forced"] = True
+    try:
+        yield
+    finally:
+        _state["forced"] = False
+
+
+@contextmanager
+def plain_calls():
+    """Run the plain eager path inside the block, as GENMODELS_CUDA_GRAPHS=0 does: for side-by-side figures."""
+    before = os.environ.get(GRAPHS_ENV)
+    os.environ[GRAPHS_ENV] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[GRAPHS_ENV]
+        else:
+            os.environ[GRAPHS_ENV] = before
+
+
+class StaticCall:
+    """fn(*inputs) -> tensor on fixed input buffers; on CUDA recorded as a graph and replayed per call.
+
+    Not thread-safe: a caller holds it for the whole call (see GraphPool)."""
+
+    def __init__(self, fn: Callable[..., torch.Tensor], *example_inputs: torch.Tensor):
+        self.fn = fn
+        self.inputs = [x.clone() for x in example_inputs]
+        self.graph = None
+        if self.inputs[0].device.type == "cuda":
+            with _capture_lock:
+                self.graph, self.output = _capture(fn, self.inputs)
+
+    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
+        for static, x in zip(self.inputs, inputs):
+            static.copy_(x)
+        if self.graph is None:
+            return self.fn(*self.inputs)
+        self.graph.replay()
+        return self.output.clone()
+
+
+def _capture(fn, inputs):
+    """Warm fn up on a side stream, then record one call of it as a CUDA graph: (graph, static output)."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(WARMUP_CALLS):
+            fn(*inputs)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+        output = fn(*inputs)
+    return graph, output
+
+
+class GraphPool:
+    """StaticCalls kept for reuse by key, each lent to one caller at a time; at most `limit` in all."""
+
+    def __init__(self, limit: int = 16):
+        self.limit = limit
+        self.free: dict[tuple, list] = {}
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def lend(self, key: tuple, build: Callable[[], object]):
+        """A free item for `key`, else a new one from build(); None when the pool is full or building failed."""
+        with self.lock:
+            if self.free.get(key):
+                return self.free[key].pop()
+            if self.count >= self.limit:
+                return None
+            self.count += 1
+        try:
+            return build()
+        except Exception as error:  # the plain path still answers; the fast path stays off from now on
+            _state["broken"] = True
+            warnings.warn(f"CUDA graph capture failed, running without graphs: {error!r}", RuntimeWarning)
+            with self.lock:
+                self.count -= 1
+            return None
+
+    def give_back(self, key: tuple, item) -> None:
+        """Return a lent item for the next caller."""
+        with self.lock:
+            self.free.setdefault(key, []).append(item)
+
+    @contextmanager
+    def lent(self, key: tuple, build: Callable[[], object]):
+        """lend() for the block, given back after it (None is yielded, and nothing kept, when none was lent)."""
+        item = self.lend(key, build)
+        try:
+            yield item
+        finally:
+            if item is not None:
+                self.give_back(key, item)
