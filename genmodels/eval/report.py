@@ -156,8 +156,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-class", type=int, default=20, help="samples of each class per image model")
     parser.add_argument("--repeats", type=int, default=3, help="timed single samples per model")
+    parser.add_argument("--diffusion-steps", type=int, nargs="+", default=DIFFUSION_STEPS,
+                        help="DDIM step counts to measure the diffusion model at")
     args = parser.parse_args()
-    print(json.dumps(tidy(report(args.per_class, args.repeats))))
+    print(json.dumps(tidy(report(args.per_class, args.repeats, tuple(args.diffusion_steps)))))
 
 
 if __name__ == "__main__":

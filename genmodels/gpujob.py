@@ -1,0 +1,168 @@
+"""Every committed model and every GPU figure from one call on a GPU machine: `python -m genmodels.gpujob --out DIR`.
+
+1. Trains, all at once (at these sizes one model leaves most of an H200 idle), each with a time budget that its
+   learning-rate schedule keeps to: the text GPT, the diffusion U-Net and text encoder, the pixel transformer,
+   and the healthy then the collapsed GAN. Weights go where the app reads them (assets/).
+2. On the now quiet GPU: the speed benchmarks (fast and plain paths, batching at 16 users), then each family's
+   evaluation and assets/report.json.
+3. Packs the results into a few tar files under DIR, each under 16 MiB, to unpack in the repository root:
+   `for f in DIR/*.tar; do tar -xf "$f"; done`. DIR/job.json says what ran, how long, and how it ended.
+
+No gradio and no network: the data travel with the call (data/shakespeare, data/fashion-mnist; docs/gpu.md).
+`--rehearse` runs the same job with the `tiny` presets and small evaluations, on any machine, in minutes: its
+models go to data/tiny-run and its evaluations and benchmarks read the committed assets, which it leaves alone.
+"""
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+from genmodels.data.fashion_mnist import FETCH_HINT, find_data_dir
+from genmodels.data.shakespeare import DATA_DIR as SHAKESPEARE_DIR
+
+FAMILIES = ("text", "diffusion", "pixels", "gan")
+MiB = 2**20
+
+
+def training_commands(preset: str, seconds: float) -> dict[str, list[list[str]]]:
+    """Each family's training commands, run in order within a family and alongside the other families."""
+    budget = ["--preset", preset, "--max-seconds", str(seconds)]
+    return {
+        "text": [["genmodels.text.train", *budget]],
+        "diffusion": [["genmodels.diffusion.train", *budget]],
+        "pixels": [["genmodels.pixels.train", *budget]],
+        "gan": [["genmodels.gan.train", "--preset", preset], ["genmodels.gan.train", "--preset", preset, "--collapse"]],
+    }
+
+
+REHEARSAL_SIZES = {  # extra arguments that make a measurement take seconds on a CPU
+    "genmodels.bench batching": ["--seconds", "4", "--users", "4"],
+    "genmodels.diffusion.evaluate": ["--per-class", "2", "--unconditional", "10", "--steps", "5"],
+    "genmodels.gan.evaluate": ["--samples", "50", "--real", "50"],
+    "genmodels.eval.report": ["--per-class", "2", "--repeats", "1", "--diffusion-steps", "5"],
+}
+
+
+def measuring_commands(rehearse: bool, work: Path) -> list[tuple[list[str], Path]]:
+    """(command, where its JSON goes) for the benchmarks, then the evaluations and the report, in order."""
+    results = work if rehearse else Path("assets")
+    benches = [(["genmodels.bench", name] + ([] if rehearse else ["--device", "cuda"]), work / f"bench-{name}.json")
+               for name in ("text", "diffusion", "gan", "batching")]
+    evaluations = [(["genmodels.text.evaluate"], results / "text" / "evaluation.json"),
+                   (["genmodels.diffusion.evaluate"], results / "diffusion" / "evaluation.json"),
+                   (["genmodels.gan.evaluate"], results / "gan" / "evaluation.json"),
+                   (["genmodels.eval.report"], results / "report.json")]
+    commands = benches + evaluations
+    if rehearse:
+        commands = [(command + REHEARSAL_SIZES.get(" ".join(command), []), target) for command, target in commands]
+    return commands
+
+
+def run_logged(module_args: list[str], log: Path, timeout: float, stdout: Path | None = None) -> dict:
+    """Run `python -m ...` with its output appended to `log`; its stdout goes to `stdout` instead, when given, and
+    is kept only when the command succeeds."""
+    started = time.perf_counter()
+    partial = stdout.with_name(stdout.name + ".partial") if stdout else None
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "10"}
+    with open(log, "a") as err:
+        err.write(f"$ python -m {' '.join(module_args)}\n")
+        err.flush()
+        if partial:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+        out = open(partial, "w") if partial else err
+        try:
+            code = subprocess.run([sys.executable, "-m", *module_args], stdout=out, stderr=err, env=env,
+                                  timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            code = "timed out"
+        finally:
+            if partial:
+                out.close()
+    if partial and code == 0:
+        partial.replace(stdout)
+    elif partial:
+        partial.unlink(missing_ok=True)
+    return {"command": "python -m " + " ".join(module_args), "exit": code,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def train_all(preset: str, seconds: float, logs: Path) -> list[dict]:
+    """Every family's training commands, the families in parallel threads; one record per command."""
+    records: list[dict] = []
+
+    def family(name: str, commands: list[list[str]]):
+        for command in commands:
+            records.append(run_logged(command, logs / f"train-{name}.log", timeout=seconds + 300) | {"family": name})
+
+    threads = [threading.Thread(target=family, args=item) for item in training_commands(preset, seconds).items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return records
+
+
+def pack(out: Path, groups: dict[str, list[Path]]) -> list[dict]:
+    """One tar per group under `out` (paths relative to the repository root); their names and sizes."""
+    packed = []
+    out.mkdir(parents=True, exist_ok=True)
+    for name, paths in groups.items():
+        files = sorted(p for path in paths if path.exists() for p in ([path] if path.is_file() else path.rglob("*"))
+                       if p.is_file() and not p.name.endswith(".partial"))
+        if not files:
+            continue
+        target = out / f"{name}.tar"
+        with tarfile.open(target, "w") as tar:
+            for file in files:
+                tar.add(file, arcname=str(file))
+        size = target.stat().st_size
+        packed.append({"file": target.name, "bytes": size, "files": len(files), "under_16_mib": size < 16 * MiB})
+    return packed
+
+
+def check_ready() -> None:
+    """Stop at once, naming what to carry, when a package or a dataset is missing."""
+    for module in ("tqdm", "PIL", "safetensors", "tokenizers", "numpy"):
+        if importlib.util.find_spec(module) is None:
+            sys.exit(f"the package {module} is missing: carry it in data/pydeps, on PYTHONPATH (docs/gpu.md)")
+    if not (SHAKESPEARE_DIR / "train.txt").exists() or not (SHAKESPEARE_DIR / "val.txt").exists():
+        sys.exit(f"{SHAKESPEARE_DIR}/train.txt and val.txt are missing: run `python -m genmodels.data.shakespeare`")
+    if find_data_dir() is None:
+        sys.exit(f"Fashion-MNIST is missing: {FETCH_HINT}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="folder for the tar files and job.json")
+    parser.add_argument("--train-seconds", type=float, default=330, help="each model's training time budget")
+    parser.add_argument("--rehearse", action="store_true", help="tiny presets and small evaluations, any device")
+    args = parser.parse_args()
+    check_ready()
+    preset = "tiny" if args.rehearse else "gpu"
+    work = Path("out/gpujob")
+    logs = work / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    job = {"preset": preset, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0]}
+    started = time.perf_counter()
+    job["training"] = train_all(preset, args.train_seconds, logs)
+    job["measuring"] = [run_logged(command, logs / "measure.log", timeout=600, stdout=target)
+                        for command, target in measuring_commands(args.rehearse, work)]
+    job["seconds"] = round(time.perf_counter() - started, 1)
+    (work / "job.json").write_text(json.dumps(job, indent=1) + "\n")
+    trained = Path("data/tiny-run") if args.rehearse else Path("assets")
+    groups = {family: [trained / family] for family in FAMILIES}
+    groups["results"] = [work] + ([] if args.rehearse else [Path("assets/report.json")])
+    job["packed"] = pack(args.out, groups)
+    (args.out / "job.json").write_text(json.dumps(job, indent=1) + "\n")
+    print(json.dumps(job, indent=1))
+
+
+if __name__ == "__main__":
+    main()
