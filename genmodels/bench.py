@@ -187,11 +187,11 @@ def bench_gan(frames: int = 64, toy_steps: int = 200, repeats: int = 10) -> dict
     }
 
 
-def bench_peers() -> dict:
+def bench_peers(families=("text", "diffusion")) -> dict:
     """Ours against transformers' generate() and diffusers' DDIMScheduler on the same weights; a table on stderr."""
     from genmodels.peers import compare_peers, table  # here, not above: genmodels.peers imports this module
 
-    result = compare_peers()
+    result = compare_peers(families)
     print(table(result), file=sys.stderr)
     return result
 
@@ -207,6 +207,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     parser.add_argument("--users", type=int, default=16, help="batching: simulated users")
     parser.add_argument("--seconds", type=float, default=20.0, help="batching: seconds per mode")
+    parser.add_argument("--only", choices=("text", "diffusion"), help="peers: compare only this family")
     args = parser.parse_args()
     if args.device:
         os.environ[DEVICE_ENV] = args.device
@@ -214,6 +215,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     if args.family == "batching":
         print(json.dumps(bench_batching(args.users, args.seconds)))
+    elif args.family == "peers" and args.only:
+        print(json.dumps(bench_peers((args.only,))))
     else:
         print(json.dumps(BENCHES[args.family]()))
 

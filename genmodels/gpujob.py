@@ -3,12 +3,13 @@
 1. Trains, all at once (at these sizes one model leaves most of an H200 idle), each with a time budget that its
    learning-rate schedule keeps to: the text GPT, the diffusion U-Net and text encoder, the pixel transformer,
    and the healthy then the collapsed GAN. Weights go where the app reads them (assets/).
-2. On the now quiet GPU: the speed benchmarks (fast and plain paths, batching at 16 users), then each family's
-   evaluation and assets/report.json.
+2. On the now quiet GPU: the speed benchmarks (fast and plain paths, batching at 16 users, our DDIM loop against
+   diffusers'), then each family's evaluation and assets/report.json.
 3. Packs the results into a few tar files under DIR, each under 16 MiB, to unpack in the repository root:
    `for f in DIR/*.tar; do tar -xf "$f"; done`. DIR/job.json says what ran, how long, and how it ended.
 
-No gradio and no network: the data travel with the call (data/shakespeare, data/fashion-mnist; docs/gpu.md).
+No gradio and no network: the data travel with the call (data/shakespeare, data/fashion-mnist), and so do the
+wheels of the pure-Python packages the machine lacks (data/pydeps; docs/gpu.md).
 `--rehearse` runs the same job with the `tiny` presets and small evaluations, on any machine, in minutes: its
 models go to data/tiny-run and its evaluations and benchmarks read the committed assets, which it leaves alone.
 """
@@ -27,6 +28,7 @@ from genmodels.data.fashion_mnist import FETCH_HINT, find_data_dir
 from genmodels.data.shakespeare import DATA_DIR as SHAKESPEARE_DIR
 
 FAMILIES = ("text", "diffusion", "pixels", "gan")
+PYDEPS = Path("data/pydeps")  # wheels carried to the GPU machine: diffusers (for `bench peers`) and what it needs
 MiB = 2**20
 
 
@@ -52,8 +54,10 @@ REHEARSAL_SIZES = {  # extra arguments that make a measurement take seconds on a
 def measuring_commands(rehearse: bool, work: Path) -> list[tuple[list[str], Path]]:
     """(command, where its JSON goes) for the benchmarks, then the evaluations and the report, in order."""
     results = work if rehearse else Path("assets")
-    benches = [(["genmodels.bench", name] + ([] if rehearse else ["--device", "cuda"]), work / f"bench-{name}.json")
+    device = [] if rehearse else ["--device", "cuda"]
+    benches = [(["genmodels.bench", name, *device], work / f"bench-{name}.json")
                for name in ("text", "diffusion", "gan", "batching")]
+    benches.append((["genmodels.bench", "peers", "--only", "diffusion", *device], work / "bench-peers-diffusion.json"))
     evaluations = [(["genmodels.text.evaluate"], results / "text" / "evaluation.json"),
                    (["genmodels.diffusion.evaluate"], results / "diffusion" / "evaluation.json"),
                    (["genmodels.gan.evaluate"], results / "gan" / "evaluation.json"),
@@ -69,7 +73,8 @@ def run_logged(module_args: list[str], log: Path, timeout: float, stdout: Path |
     is kept only when the command succeeds."""
     started = time.perf_counter()
     partial = stdout.with_name(stdout.name + ".partial") if stdout else None
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "10"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "10",
+           "PYTHONPATH": os.pathsep.join(carried_packages() + [os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     with open(log, "a") as err:
         err.write(f"$ python -m {' '.join(module_args)}\n")
         err.flush()
@@ -126,11 +131,16 @@ def pack(out: Path, groups: dict[str, list[Path]]) -> list[dict]:
     return packed
 
 
+def carried_packages() -> list[str]:
+    """The wheels in data/pydeps (pure-Python packages the GPU machine lacks, importable from the zip files)."""
+    return [str(wheel.resolve()) for wheel in sorted(PYDEPS.glob("*.whl"))]
+
+
 def check_ready() -> None:
     """Stop at once, naming what to carry, when a package or a dataset is missing."""
     for module in ("tqdm", "PIL", "safetensors", "tokenizers", "numpy"):
         if importlib.util.find_spec(module) is None:
-            sys.exit(f"the package {module} is missing: carry it in data/pydeps, on PYTHONPATH (docs/gpu.md)")
+            sys.exit(f"the package {module} is missing: carry its wheel in {PYDEPS} (docs/gpu.md)")
     if not (SHAKESPEARE_DIR / "train.txt").exists() or not (SHAKESPEARE_DIR / "val.txt").exists():
         sys.exit(f"{SHAKESPEARE_DIR}/train.txt and val.txt are missing: run `python -m genmodels.data.shakespeare`")
     if find_data_dir() is None:
@@ -143,6 +153,7 @@ def main() -> None:
     parser.add_argument("--train-seconds", type=float, default=330, help="each model's training time budget")
     parser.add_argument("--rehearse", action="store_true", help="tiny presets and small evaluations, any device")
     args = parser.parse_args()
+    sys.path[:0] = carried_packages()
     check_ready()
     preset = "tiny" if args.rehearse else "gpu"
     work = Path("out/gpujob")

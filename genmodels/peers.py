@@ -10,17 +10,17 @@ transformers and diffusers are imported inside the functions that use them, so t
 """
 import platform
 from datetime import date
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from typing import Callable
 
 import torch
 
-from genmodels.bench import BENCH_TEXT, device_name
+from genmodels.bench import BENCH_TEXT, device_name, fast_path_name
 from genmodels.diffusion.generate import conditioning, start_noise
 from genmodels.diffusion.pretrained import DiffusionModel, load_diffusion_model, make_denoiser
 from genmodels.diffusion.samplers import sample_ddim
 from genmodels.diffusion.schedule import NoiseSchedule
-from genmodels.runtime import timer
+from genmodels.runtime import pick_device, timer
 from genmodels.text.gpt import GPT
 from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import sample_tokens
@@ -176,35 +176,50 @@ def compare_diffusion(steps: int = 50, guidance: float = 3.0, batches=(1, 8), re
             "rows": rows, "loop_ms_per_step": {name: round(ms / steps, 3) for name, ms in loops.items()}}
 
 
+def installed_version(package: str) -> str | None:
+    """The package's version, None when it is not installed."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
 def machine(device: torch.device) -> dict:
     """What the figures were measured on."""
     return {"device": str(device), "device_name": device_name(device), "threads": torch.get_num_threads(),
-            "torch": torch.__version__, "transformers": version("transformers"), "diffusers": version("diffusers"),
-            "python": platform.python_version(), "date": date.today().isoformat()}
+            "torch": torch.__version__, "transformers": installed_version("transformers"),
+            "diffusers": installed_version("diffusers"), "python": platform.python_version(),
+            "date": date.today().isoformat(), "fast_path": fast_path_name(device)}
 
 
-def compare_peers() -> dict:
-    """Text and diffusion against transformers and diffusers, and the machine, as one JSON-ready dict."""
-    text, diffusion = compare_text(), compare_diffusion()
-    return {"family": "peers", "machine": machine(load_text_model().model.lm_head.weight.device),
-            "text": text, "diffusion": diffusion}
+COMPARISONS = {"text": compare_text, "diffusion": compare_diffusion}
+
+
+def compare_peers(families=tuple(COMPARISONS)) -> dict:
+    """Text and / or diffusion against transformers and diffusers, and the machine, as one JSON-ready dict."""
+    result = {family: COMPARISONS[family]() for family in families}
+    return {"family": "peers", "machine": machine(pick_device()), **result}
 
 
 def table(result: dict) -> str:
     """The comparison as aligned plain-text rows."""
-    m, text, diff = result["machine"], result["text"], result["diffusion"]
+    m = result["machine"]
     lines = [f"{m['device_name']} ({m['device']}, torch threads: {m['threads']}), torch {m['torch']}, "
-             f"transformers {m['transformers']}, diffusers {m['diffusers']}, {m['date']}",
-             f"text: greedy, {text['prompt_tokens']}-token prompt + {text['new_tokens']} new tokens, "
-             f"max |logit diff| {text['max_abs_logit_diff']:.1e}",
-             f"{'batch':>5} {'ours tok/s':>11} {'transformers':>13} {'speedup':>8}  identical"]
-    lines += [f"{r['batch']:>5} {r['ours_tokens_per_second']:>11.1f} {r['transformers_tokens_per_second']:>13.1f} "
-              f"{r['speedup']:>7.2f}x  {r['identical']}" for r in text["rows"]]
-    lines += [f"diffusion: {diff['steps']}-step DDIM, guidance {diff['guidance']}, timesteps {diff['timesteps']}",
-              f"{'batch':>5} {'ours ms':>11} {'diffusers ms':>13} {'speedup':>8}  max |diff|"]
-    lines += [f"{r['batch']:>5} {r['ours_ms']:>11.1f} {r['diffusers_ms']:>13.1f} {r['speedup']:>7.2f}x  "
-              f"{r['max_abs_diff']:.1e}" for r in diff["rows"]]
-    loop = diff["loop_ms_per_step"]
-    lines.append(f"each loop's own time per step (a stand-in U-Net that costs nothing): ours {loop['ours']:.3f} ms, "
-                 f"diffusers {loop['diffusers']:.3f} ms")
+             f"transformers {m['transformers']}, diffusers {m['diffusers']}, {m['date']}, {m['fast_path']}"]
+    if "text" in result:
+        text = result["text"]
+        lines += [f"text: greedy, {text['prompt_tokens']}-token prompt + {text['new_tokens']} new tokens, "
+                  f"max |logit diff| {text['max_abs_logit_diff']:.1e}",
+                  f"{'batch':>5} {'ours tok/s':>11} {'transformers':>13} {'speedup':>8}  identical"]
+        lines += [f"{r['batch']:>5} {r['ours_tokens_per_second']:>11.1f} {r['transformers_tokens_per_second']:>13.1f} "
+                  f"{r['speedup']:>7.2f}x  {r['identical']}" for r in text["rows"]]
+    if "diffusion" in result:
+        diff = result["diffusion"]
+        lines += [f"diffusion: {diff['steps']}-step DDIM, guidance {diff['guidance']}, timesteps {diff['timesteps']}",
+                  f"{'batch':>5} {'ours ms':>11} {'diffusers ms':>13} {'speedup':>8}  max |diff|"]
+        lines += [f"{r['batch']:>5} {r['ours_ms']:>11.1f} {r['diffusers_ms']:>13.1f} {r['speedup']:>7.2f}x  "
+                  f"{r['max_abs_diff']:.1e}" for r in diff["rows"]]
+        loop = diff["loop_ms_per_step"]
+        lines.append(f"each loop's own time per step (a stand-in U-Net that costs nothing): ours {loop['ours']:.3f} "
+                     f"ms, diffusers {loop['diffusers']:.3f} ms")
     return "\n".join(lines)

@@ -51,7 +51,7 @@ def test_rehearsal_runs_every_step_and_packs_the_results(tmp_path):
                            "--train-seconds", "30"], cwd=scratch, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     job = json.loads((tmp_path / "out" / "job.json").read_text())
-    assert len(job["training"]) == 5 and len(job["measuring"]) == 8
+    assert len(job["training"]) == 5 and len(job["measuring"]) == 9
     assert all(step["exit"] == 0 for step in job["training"] + job["measuring"]), job
     assert {p["file"] for p in job["packed"]} == {f"{name}.tar" for name in (*FAMILIES, "results")}
     assert all(p["under_16_mib"] for p in job["packed"])

@@ -8,6 +8,7 @@ import torch
 
 from genmodels.diffusion.generate import conditioning, start_noise
 from genmodels.diffusion.pretrained import load_diffusion_model
+from genmodels.fastpath import force_static_calls
 from genmodels.peers import (
     compare_diffusion,
     compare_text,
@@ -15,6 +16,7 @@ from genmodels.peers import (
     ddim_ours,
     ddim_scheduler,
     greedy_transformers,
+    installed_version,
     machine,
     table,
     to_transformers,
@@ -89,6 +91,15 @@ def test_peers_benchmark_reports_both_families_and_a_table():
     assert result["machine"]["torch"] in lines[0] and len(lines) == 1 + 2 + 2 + 2 + 1 + 1
     with pytest.raises(ValueError):
         compare_text(prompt_tokens=32, new_tokens=120, batches=(1,), repeats=1)  # past the 128-token context
+
+
+def test_diffusers_comparison_alone_and_through_the_static_path():
+    with force_static_calls():  # what a GPU compares: the recorded denoiser pass, here without the recording
+        diffusion = compare_diffusion(steps=4, batches=(2,), repeats=1)  # 1000 / 4: both end at clean data
+        result = {"machine": machine(torch.device("cpu")), "diffusion": diffusion}
+    assert diffusion["rows"][0]["max_abs_diff"] < 1e-4
+    assert len(table(result).splitlines()) == 1 + 2 + 1 + 1 and "static buffers" in table(result)
+    assert installed_version("no-such-package-here") is None
 
 
 def test_peers_module_imports_without_transformers_or_diffusers():
