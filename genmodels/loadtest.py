@@ -137,32 +137,47 @@ def free_port() -> int:
 
 
 @contextmanager
-def launched_app(**env):
-    """`python app.py` on a free port with extra environment variables; yields its URL, stops it afterwards."""
+def launched_app(root: Path = ROOT, log: Path | None = None, timeout: float = 120, **env):
+    """`python app.py` in `root` on a free port, `env` added to its environment (None removes a variable) and its
+    output written to `log` (else dropped): yields (url, process) once it answers, and stops it afterwards."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=os.environ | {"GRADIO_SERVER_PORT": str(port)} | env)
-    url = f"http://127.0.0.1:{port}/"
+    env = {name: value for name, value in (os.environ | {"GRADIO_SERVER_PORT": str(port)} | env).items()
+           if value is not None}
+    out = open(log, "w") if log else subprocess.DEVNULL
     try:
-        for _ in range(240):
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    finally:
+        if log:
+            out.close()
+    url = f"http://127.0.0.1:{port}"
+    output = (lambda: "\n" + log.read_text()[-3000:]) if log else (lambda: "")
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"app.py exited with {process.returncode}:{output()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"app.py did not answer in {timeout:.0f} s:{output()}")
             try:
-                urllib.request.urlopen(url, timeout=2)
+                urllib.request.urlopen(f"{url}/config", timeout=5)
                 break
             except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError("app.py exited before serving") from None
                 time.sleep(0.5)
-        yield url
+        yield url, process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        process.terminate()  # app.py exits cleanly on SIGTERM
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def batching_comparison(users: int, seconds: float) -> dict:
     """Diffusion throughput with `users` students sending diffuse back to back: batching off, then on."""
     runs = {}
     for mode, flag in (("unbatched", "0"), ("batched", "1")):
-        with launched_app(GENMODELS_BATCHING=flag) as url:
+        with launched_app(GENMODELS_BATCHING=flag) as (url, _):
             warm_up(url)
             runs[mode] = drive(url, users, seconds, 0, only="diffuse")
     return {"users": users, "seconds": seconds, "unbatched": runs["unbatched"], "batched": runs["batched"],
@@ -194,7 +209,7 @@ def main() -> None:
     elif args.url:
         result = drive(args.url, args.users or 30, args.seconds, args.think)
     else:
-        with launched_app() as url:
+        with launched_app() as (url, _):
             warm_up(url)
             result = drive(url, args.users or 30, args.seconds, args.think)
     print(json.dumps(result | machine(), indent=2))

@@ -1,16 +1,12 @@
 """Shared fixtures: one launched app per test session, a gradio_client for it, and a Chromium page."""
 import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from genmodels.loadtest import free_port
+from genmodels.loadtest import free_port, launched_app
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -33,32 +29,12 @@ def app_copy(folder: Path) -> Path:
 def served(root: Path, log: Path, **env):
     """`python app.py` run in `root` on a free port (CPU, one thread, temporary files under log's folder; `env`
     adds variables, None removes one): yields (url, process) once it answers, and stops it afterwards."""
-    port, temp = free_port(), log.parent / "tmp"
+    temp = log.parent / "tmp"
     temp.mkdir(exist_ok=True)
-    env = os.environ | dict(GRADIO_SERVER_PORT=str(port), GENMODELS_DEVICE="cpu", OMP_NUM_THREADS="1",
-                            GRADIO_ANALYTICS_ENABLED="False", TMPDIR=str(temp), GRADIO_EXAMPLES_CACHE=None) | env
-    env = {name: value for name, value in env.items() if value is not None}  # None unsets a variable
-    with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"app.py exited with {process.returncode}:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"app.py did not answer in 120 s:\n{log.read_text()[-3000:]}"
-            try:
-                urllib.request.urlopen(f"{url}/config", timeout=5)
-                break
-            except OSError:
-                time.sleep(0.5)
-        yield url, process
-    finally:
-        process.terminate()  # app.py exits cleanly on SIGTERM
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    test_env = dict(GENMODELS_DEVICE="cpu", OMP_NUM_THREADS="1", GRADIO_ANALYTICS_ENABLED="False", TMPDIR=str(temp),
+                    GRADIO_EXAMPLES_CACHE=None)
+    with launched_app(root, log, **(test_env | env)) as app:
+        yield app
 
 
 @contextmanager
