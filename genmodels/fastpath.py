@@ -8,6 +8,7 @@ plain eager path runs. A capture that fails turns the fast path off for the proc
 and the plain path answers instead. `force_static_calls` runs the same static-buffer path without a
 graph, so tests on a CPU check everything but the recording itself.
 """
+import importlib.util
 import os
 import threading
 import warnings
@@ -23,8 +24,10 @@ _capture_lock = threading.Lock()  # one capture at a time
 
 
 def static_calls_enabled(device: torch.device) -> bool:
-    """Whether calls on `device` take the static path: CUDA with graphs allowed, or forced by a test."""
-    if _state["broken"] or os.environ.get(GRAPHS_ENV, "1").strip() == "0":
+    """Whether calls on `device` take the static path: CUDA with graphs allowed, or forced by a test. Never under
+    ZeroGPU (the `spaces` package), which lends each request a GPU for that call only, so a recording made in
+    one request cannot be counted on in the next."""
+    if _state["broken"] or os.environ.get(GRAPHS_ENV, "1").strip() == "0" or importlib.util.find_spec("spaces"):
         return False
     return _state["forced"] or device.type == "cuda"
 

@@ -126,9 +126,14 @@ def test_a_failed_capture_turns_the_fast_path_off_with_a_warning():
     assert tokens.shape == (1, 5)
 
 
-def test_the_environment_switch_turns_the_fast_path_off(monkeypatch):
-    monkeypatch.setenv(fastpath.GRAPHS_ENV, "0")
+def test_the_environment_switch_and_zerogpu_turn_the_fast_path_off(monkeypatch, tmp_path):
     with force_static_calls():
+        assert fastpath.static_calls_enabled(torch.device("cpu"))
+        monkeypatch.setenv(fastpath.GRAPHS_ENV, "0")
+        assert not fastpath.static_calls_enabled(torch.device("cpu"))
+        monkeypatch.delenv(fastpath.GRAPHS_ENV)
+        (tmp_path / "spaces.py").write_text("")  # what a ZeroGPU Space has
+        monkeypatch.syspath_prepend(tmp_path)
         assert not fastpath.static_calls_enabled(torch.device("cpu"))
 
 
