@@ -17,7 +17,7 @@ import torch
 from genmodels.batching import Batcher
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.diffusion.generate import Settings, batch_key, conditioning, sample, sample_requests
-from genmodels.diffusion.pretrained import load_diffusion_model, make_denoiser
+from genmodels.diffusion.pretrained import GRAPHS, load_diffusion_model, make_denoiser
 from genmodels.fastpath import plain_calls, static_calls_enabled
 from genmodels.gan.latent import interpolation_path, sample_latents
 from genmodels.gan.pretrained import generate, load_gan
@@ -165,6 +165,7 @@ def bench_batching(users: int = 16, seconds: float = 20.0) -> dict:
     result["batched_over_unbatched"] = round(result["batched"]["requests_per_second"]
                                              / result["unbatched"]["requests_per_second"], 2)
     result["batch_sizes"] = dict(sorted(batcher.batch_sizes.items()))
+    result["recorded_denoiser_graphs"] = GRAPHS.count  # 0 off CUDA; at most GRAPHS.limit kept
     return result
 
 

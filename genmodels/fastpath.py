@@ -93,21 +93,27 @@ def _capture(fn, inputs):
 
 
 class GraphPool:
-    """StaticCalls kept for reuse by key, each lent to one caller at a time; at most `limit` in all."""
+    """StaticCalls kept for reuse by key, each lent to one caller at a time; at most `limit` in all. When the pool is
+    full, the item given back longest ago makes room for a new key; when every item is lent, the caller goes plain."""
 
     def __init__(self, limit: int = 16):
         self.limit = limit
-        self.free: dict[tuple, list] = {}
+        self.free: list[tuple[tuple, object]] = []  # (key, item), the longest unused first
         self.count = 0
         self.lock = threading.Lock()
 
     def lend(self, key: tuple, build: Callable[[], object]):
-        """A free item for `key`, else a new one from build(); None when the pool is full or building failed."""
+        """A free item for `key`, else a new one from build(); None when all are lent or building failed."""
         with self.lock:
-            if self.free.get(key):
-                return self.free[key].pop()
+            for index, (free_key, item) in enumerate(self.free):
+                if free_key == key:
+                    del self.free[index]
+                    return item
             if self.count >= self.limit:
-                return None
+                if not self.free:
+                    return None
+                self.free.pop(0)  # dropped: its graph's memory goes with it
+                self.count -= 1
             self.count += 1
         try:
             return build()
@@ -121,7 +127,7 @@ class GraphPool:
     def give_back(self, key: tuple, item) -> None:
         """Return a lent item for the next caller."""
         with self.lock:
-            self.free.setdefault(key, []).append(item)
+            self.free.append((key, item))
 
     @contextmanager
     def lent(self, key: tuple, build: Callable[[], object]):
