@@ -6,6 +6,7 @@ from genmodels.ui.about_tab import build_about_tab
 from genmodels.ui.compare_tab import build_compare_tab
 from genmodels.ui.diffusion_tab import build_diffusion_tab
 from genmodels.ui.gan_tab import build_gan_tab
+from genmodels.ui.outputs import OUTPUT_CSS
 from genmodels.ui.pixels_tab import build_pixels_tab
 from genmodels.ui.share import SHARE_CSS, restore_on_load
 from genmodels.ui.text_tab import build_text_tab
@@ -33,7 +34,7 @@ body.gm-presenter gradio-app .main { zoom: 1.35; }
   #compare-table :is(th, td), #about-comparison :is(th, td) { min-width: 8em; word-break: normal;
                                                                overflow-wrap: normal; }
 }
-""" + SHARE_CSS
+""" + SHARE_CSS + OUTPUT_CSS
 PRESENTER_JS = "(on) => { document.body.classList.toggle('gm-presenter', on); return on; }"
 # Every 10 minutes, Gradio's copies of served images (and anything posted to its upload route) go once an hour old,
 # the age at which images.py prunes the app's GIFs; all of them go when the server stops.

@@ -192,8 +192,10 @@ def build_diffusion_tab() -> dict:
                          api_name="ui_diffuse", api_visibility="private")
     prompt.change(on_understood, prompt, similarity_plot, api_name="ui_understood", api_visibility="private",
                   trigger_mode="always_last", show_progress="hidden")
-    scrub.change(on_scrub, [scrub, trajectory_state], scrub_views, api_name="ui_scrub", api_visibility="private",
-                 show_progress="hidden")
+    # input, not change: on_diffuse already sends the views for the slider value it sets, and drawing the same
+    # images again would rewrite Gradio's cached files while the browser is still reading them
+    scrub.input(on_scrub, [scrub, trajectory_state], scrub_views, api_name="ui_scrub", api_visibility="private",
+                show_progress="hidden", trigger_mode="always_last")
     compare_button.click(on_compare, [prompt, steps, seed, count], compare_galleries, api_name="ui_compare_guidance",
                          api_visibility="private")
     forward_inputs = [example, t_slider, forward_seed]

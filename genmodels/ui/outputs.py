@@ -1,20 +1,29 @@
 """Output components made alike: lossless PNG downloads, a fullscreen button, and the label as alt text."""
 import gradio as gr
 
+OUTPUT_CLASS = "gm-output"  # demo.CSS puts these outputs' labels above the image, not over its top rows
+OUTPUT_CSS = """
+/* A generated image's label and buttons sit in a row above it instead of floating over its top edge, where they hid
+   the first rows of the pixel canvas and an inspected pixel there. */
+.gm-output label[data-testid="block-label"].float { position: static; margin: 0 0 6px 0; max-width: calc(100% - 80px); }
+.gm-output .image-container > .icon-button-wrapper.top-panel { top: auto; bottom: 100%; margin-bottom: 6px; }
+"""
+
 
 def picture(label: str, **kwargs) -> gr.Image:
     """A generated PIL image, downloadable as PNG, described to screen readers by its label."""
     return gr.Image(label=label, type="pil", format="png", alt_text=label, buttons=["download", "fullscreen"],
-                    interactive=False, **kwargs)
+                    interactive=False, elem_classes=[OUTPUT_CLASS], **kwargs)
 
 
 def animation(label: str, **kwargs) -> gr.Image:
     """A GIF file the app wrote, downloadable as it is, described to screen readers by its label."""
     return gr.Image(label=label, type="filepath", alt_text=label, buttons=["download", "fullscreen"],
-                    interactive=False, **kwargs)
+                    interactive=False, elem_classes=[OUTPUT_CLASS], **kwargs)
 
 
 def image_gallery(label: str, **kwargs) -> gr.Gallery:
     """Generated images with captions; each one or all of them downloadable as PNG."""
     return gr.Gallery(label=label, format="png", object_fit="contain",
-                      buttons=["download", "download_all", "fullscreen"], interactive=False, **kwargs)
+                      buttons=["download", "download_all", "fullscreen"], interactive=False,
+                      elem_classes=[OUTPUT_CLASS], **kwargs)

@@ -186,7 +186,7 @@ def build_pixels_tab() -> dict:
             inspector = gr.Slider(1, PIXELS, value=PIXELS, step=1, label="Pixel of image 1", interactive=False,
                                   elem_id="pixels-inspector")
             with gr.Row():
-                marked = picture("Image 1, the inspected pixel marked")
+                marked = picture("Image 1, the inspected pixel marked", elem_id="pixels-marked")
                 results = image_gallery("Finished images (the judge's verdict)", columns=2, height=340,
                                         elem_id="pixels-gallery")
             inspect_caption = gr.Markdown(elem_id="pixels-inspect-caption")
@@ -201,7 +201,8 @@ def build_pixels_tab() -> dict:
                       [canvas, distribution, stats, results, record, inspector, marked, inspect_caption],
                       api_name="ui_pixels_draw",
                       api_visibility="private", concurrency_limit=2)
-    inspector.change(on_inspect, [inspector, record], [marked, distribution, inspect_caption],
+    # input, not change: on_draw already sends the inspector's first view (see the diffusion tab's scrub slider)
+    inspector.input(on_inspect, [inspector, record], [marked, distribution, inspect_caption],
                      api_name="ui_pixels_inspect", api_visibility="private", show_progress="hidden",
                      trigger_mode="always_last")
     return shared
