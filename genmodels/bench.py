@@ -188,11 +188,11 @@ def bench_gan(frames: int = 64, toy_steps: int = 200, repeats: int = 10) -> dict
     }
 
 
-def bench_peers(families=("text", "diffusion")) -> dict:
+def bench_peers(families=("text", "diffusion"), **diffusion_sizes) -> dict:
     """Ours against transformers' generate() and diffusers' DDIMScheduler on the same weights; a table on stderr."""
     from genmodels.peers import compare_peers, table  # here, not above: genmodels.peers imports this module
 
-    result = compare_peers(families)
+    result = compare_peers(families, **diffusion_sizes)
     print(table(result), file=sys.stderr)
     return result
 
@@ -209,6 +209,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=16, help="batching: simulated users")
     parser.add_argument("--seconds", type=float, default=20.0, help="batching: seconds per mode")
     parser.add_argument("--only", choices=("text", "diffusion"), help="peers: compare only this family")
+    parser.add_argument("--steps", type=int, default=50, help="peers: DDIM steps of the diffusion comparison")
+    parser.add_argument("--repeats", type=int, default=5, help="peers: timed rounds of the diffusion comparison")
     args = parser.parse_args()
     if args.device:
         os.environ[DEVICE_ENV] = args.device
@@ -216,8 +218,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     if args.family == "batching":
         print(json.dumps(bench_batching(args.users, args.seconds)))
-    elif args.family == "peers" and args.only:
-        print(json.dumps(bench_peers((args.only,))))
+    elif args.family == "peers":
+        families = (args.only,) if args.only else ("text", "diffusion")
+        print(json.dumps(bench_peers(families, steps=args.steps, repeats=args.repeats)))
     else:
         print(json.dumps(BENCHES[args.family]()))
 

@@ -44,7 +44,8 @@ def training_commands(preset: str, seconds: float) -> dict[str, list[list[str]]]
 
 
 REHEARSAL_SIZES = {  # extra arguments that make a measurement take seconds on a CPU
-    "genmodels.bench batching": ["--seconds", "4", "--users", "4"],
+    "genmodels.bench batching": ["--seconds", "3", "--users", "4"],
+    "genmodels.bench peers --only diffusion": ["--steps", "4", "--repeats", "1"],
     "genmodels.diffusion.evaluate": ["--per-class", "2", "--unconditional", "10", "--steps", "5"],
     "genmodels.gan.evaluate": ["--samples", "50", "--real", "50"],
     "genmodels.eval.report": ["--per-class", "2", "--repeats", "1", "--diffusion-steps", "5"],

@@ -192,12 +192,14 @@ def machine(device: torch.device) -> dict:
             "date": date.today().isoformat(), "fast_path": fast_path_name(device)}
 
 
-COMPARISONS = {"text": compare_text, "diffusion": compare_diffusion}
-
-
-def compare_peers(families=tuple(COMPARISONS)) -> dict:
-    """Text and / or diffusion against transformers and diffusers, and the machine, as one JSON-ready dict."""
-    result = {family: COMPARISONS[family]() for family in families}
+def compare_peers(families=("text", "diffusion"), **diffusion_sizes) -> dict:
+    """Text and / or diffusion against transformers and diffusers, and the machine, as one JSON-ready dict;
+    `diffusion_sizes` (steps, batches, repeats) go to compare_diffusion."""
+    result = {}
+    if "text" in families:
+        result["text"] = compare_text()
+    if "diffusion" in families:
+        result["diffusion"] = compare_diffusion(**diffusion_sizes)
     return {"family": "peers", "machine": machine(pick_device()), **result}
 
 
