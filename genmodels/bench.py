@@ -22,7 +22,7 @@ from genmodels.fastpath import plain_calls, static_calls_enabled
 from genmodels.gan.latent import interpolation_path, sample_latents
 from genmodels.gan.pretrained import generate, load_gan
 from genmodels.gan.toy2d import PRESETS, ToyGAN
-from genmodels.runtime import DEVICE_ENV, make_generator, timer
+from genmodels.runtime import DEVICE_ENV, make_generator, percentile, timer
 from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import generate_tokens, next_token_logits, sample_tokens
 from genmodels.text.tokenizer import encode
@@ -158,10 +158,8 @@ def bench_batching(users: int = 16, seconds: float = 20.0) -> dict:
                 thread.start()
             for thread in threads:
                 thread.join()
-        latencies.sort()
         result[mode] = {"requests": len(latencies), "requests_per_second": round(len(latencies) / elapsed.seconds, 2),
-                        "p50_s": round(latencies[len(latencies) // 2], 3),
-                        "p95_s": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 3)}
+                        "p50_s": round(percentile(latencies, 50), 3), "p95_s": round(percentile(latencies, 95), 3)}
     result["batched_over_unbatched"] = round(result["batched"]["requests_per_second"]
                                              / result["unbatched"]["requests_per_second"], 2)
     result["batch_sizes"] = dict(sorted(batcher.batch_sizes.items()))
@@ -197,8 +195,14 @@ def bench_peers(families=("text", "diffusion"), **diffusion_sizes) -> dict:
     return result
 
 
-BENCHES = {"text": bench_text, "diffusion": bench_diffusion, "gan": bench_gan, "batching": bench_batching,
-           "peers": bench_peers}
+BENCHES = {  # name -> run(parsed arguments)
+    "text": lambda args: bench_text(),
+    "diffusion": lambda args: bench_diffusion(),
+    "gan": lambda args: bench_gan(),
+    "batching": lambda args: bench_batching(args.users, args.seconds),
+    "peers": lambda args: bench_peers((args.only,) if args.only else ("text", "diffusion"), steps=args.steps,
+                                      repeats=args.repeats),
+}
 
 
 def main() -> None:
@@ -216,13 +220,7 @@ def main() -> None:
         os.environ[DEVICE_ENV] = args.device
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.family == "batching":
-        print(json.dumps(bench_batching(args.users, args.seconds)))
-    elif args.family == "peers":
-        families = (args.only,) if args.only else ("text", "diffusion")
-        print(json.dumps(bench_peers(families, steps=args.steps, repeats=args.repeats)))
-    else:
-        print(json.dumps(BENCHES[args.family]()))
+    print(json.dumps(BENCHES[args.family](args)))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from genmodels.runtime import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ["KING.\nBring me the map, and let the council wait.\n", "O gentle night, that hides the lover's face,\n",
            "FIRST CITIZEN.\nThe bread is dear,", ""]
@@ -83,17 +85,6 @@ def warm_up(url: str) -> None:
     client = Client(url, verbose=False)
     for _, name, arguments in endpoint_mix(random.Random(0)):
         client.predict(**arguments, api_name=f"/{name}")
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) by linear interpolation; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def summarize(calls: list[dict], seconds: float) -> dict:

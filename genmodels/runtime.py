@@ -1,4 +1,4 @@
-"""Device choice, seeded random generators and a wall-clock timer shared by the UI and benchmarks."""
+"""Device choice, seeded generators, a wall-clock timer and timing percentiles shared by the UI and benchmarks."""
 import os
 import time
 from contextlib import contextmanager
@@ -59,3 +59,14 @@ def timer(device: torch.device | None = None):
         if device is not None:
             synchronize(device)
         timing.seconds = time.perf_counter() - start
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

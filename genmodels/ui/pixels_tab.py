@@ -203,6 +203,6 @@ def build_pixels_tab() -> dict:
                       api_visibility="private", concurrency_limit=2)
     # input, not change: on_draw already sends the inspector's first view (see the diffusion tab's scrub slider)
     inspector.input(on_inspect, [inspector, record], [marked, distribution, inspect_caption],
-                     api_name="ui_pixels_inspect", api_visibility="private", show_progress="hidden",
-                     trigger_mode="always_last")
+                    api_name="ui_pixels_inspect", api_visibility="private", show_progress="hidden",
+                    trigger_mode="always_last")
     return shared
