@@ -17,7 +17,7 @@ BATCHING_ENV = "GENMODELS_BATCHING"  # "0" turns batching off (each request runs
 
 def batching_enabled() -> bool:
     """Whether requests are batched: on unless GENMODELS_BATCHING=0. On the 2-core CPU, 16 students sending diffuse
-    back to back got 1.13-1.32x the throughput of unbatched requests (`python -m genmodels.loadtest --batching`,
+    back to back got 1.13-1.32x the throughput of unbatched requests (`python -m genmodels.tools.loadtest --batching`,
     an idle machine); a GPU, where a small model's step costs about the same for 1 image as for 64, gains more.
     Always off under ZeroGPU (the `spaces` package), which runs each request in its own GPU process, where requests
     cannot meet."""

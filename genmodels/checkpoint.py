@@ -9,6 +9,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from genmodels.paths import shown
+
 
 class CheckpointError(RuntimeError):
     """A weight or config file is missing or unreadable; the message names it and how to re-create it."""
@@ -46,9 +48,9 @@ def read_config(stem: Path | str, config_cls, remake: str):
         record = json.loads(path.read_text())
         return config_cls(**record["config"]), record
     except FileNotFoundError:
-        raise CheckpointError(f"{path} is missing; re-create it with `{remake}`") from None
+        raise CheckpointError(f"{shown(path)} is missing; re-create it with `{remake}`") from None
     except (OSError, ValueError, KeyError, TypeError) as err:  # ValueError: bad JSON or bytes that are not UTF-8
-        raise CheckpointError(f"{path} is unreadable ({err}); re-create it with `{remake}`") from None
+        raise CheckpointError(f"{shown(path)} is unreadable ({err}); re-create it with `{remake}`") from None
 
 
 def read_log(path: Path | str) -> dict | None:
@@ -68,15 +70,16 @@ def load_checkpoint(model_cls, config_cls, stem: Path | str, remake: str, device
     try:
         state = load_file(str(weights))
     except FileNotFoundError:
-        raise CheckpointError(f"{weights} is missing; re-create it with `{remake}`") from None
+        raise CheckpointError(f"{shown(weights)} is missing; re-create it with `{remake}`") from None
     except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"{weights} is corrupt ({err}); re-create it with `{remake}`") from None
+        raise CheckpointError(f"{shown(weights)} is corrupt ({err}); re-create it with `{remake}`") from None
     model = model_cls(config)
     expected = model.state_dict()
     mismatched = [name for name, t in state.items() if name not in expected or expected[name].shape != t.shape]
     missing = set(expected) - set(state) - set(record.get("tied", {}))
     if mismatched or missing:
-        raise CheckpointError(f"{weights} does not match {stem.with_suffix('.json')}; re-create them with `{remake}`")
+        raise CheckpointError(f"{shown(weights)} does not match {shown(stem.with_suffix('.json'))}; "
+                              f"re-create them with `{remake}`")
     model.load_state_dict(state, strict=False)
     return model.float().to(device).eval(), record
 

@@ -5,55 +5,72 @@ them for a few microseconds of math each). A `StaticCall` records a function of 
 input buffers; each call copies the new inputs into those buffers, replays the recording and returns a
 copy of its output. It is used on CUDA devices unless GENMODELS_CUDA_GRAPHS=0; everywhere else the
 plain eager path runs. A capture that fails turns the fast path off for the process (with a warning)
-and the plain path answers instead. `force_static_calls` runs the same static-buffer path without a
-graph, so tests on a CPU check everything but the recording itself.
+and the plain path answers instead. `FAST_PATH.forced_static()` runs the same static-buffer path without
+a graph, so tests on a CPU check everything but the recording itself.
 """
 import importlib.util
 import os
 import threading
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 
 GRAPHS_ENV = "GENMODELS_CUDA_GRAPHS"
 WARMUP_CALLS = 3  # eager calls on a side stream before capture, as torch.cuda.graphs asks
-_state = {"broken": False, "forced": False}
 _capture_lock = threading.Lock()  # one capture at a time
 
 
-def static_calls_enabled(device: torch.device) -> bool:
-    """Whether calls on `device` take the static path: CUDA with graphs allowed, or forced by a test. Never under
-    ZeroGPU (the `spaces` package), which lends each request a GPU for that call only, so a recording made in
-    one request cannot be counted on in the next."""
-    if _state["broken"] or os.environ.get(GRAPHS_ENV, "1").strip() == "0" or importlib.util.find_spec("spaces"):
-        return False
-    return _state["forced"] or device.type == "cuda"
+def _graphs_allowed() -> bool:
+    """GENMODELS_CUDA_GRAPHS, read when the switch is made: anything but 0 allows the fast path."""
+    return os.environ.get(GRAPHS_ENV, "1").strip() != "0"
 
 
-@contextmanager
-def force_static_calls():
-    """Take the static-buffer path on any device (without a graph off CUDA) inside the block: for tests."""
-    _state["forced"] = True
-    try:
-        yield
-    finally:
-        _state["forced"] = False
+def _under_zerogpu() -> bool:
+    """ZeroGPU (the `spaces` package) lends each request a GPU for that call only, so a recording made in one
+    request cannot be counted on in the next."""
+    return importlib.util.find_spec("spaces") is not None
 
 
-@contextmanager
-def plain_calls():
-    """Run the plain eager path inside the block, as GENMODELS_CUDA_GRAPHS=0 does: for side-by-side figures."""
-    before = os.environ.get(GRAPHS_ENV)
-    os.environ[GRAPHS_ENV] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[GRAPHS_ENV]
-        else:
-            os.environ[GRAPHS_ENV] = before
+@dataclass
+class FastPath:
+    """The process's switch for the static path; blocks and a failed capture change its fields, never the
+    environment."""
+
+    enabled_by_env: bool = field(default_factory=_graphs_allowed)
+    zerogpu: bool = field(default_factory=_under_zerogpu)
+    broken: bool = False  # a capture failed: off for the rest of the process
+    forced: bool = False  # inside forced_static()
+    plain_only: bool = False  # inside plain()
+
+    def enabled(self, device: torch.device) -> bool:
+        """Whether calls on `device` take the static path: CUDA with graphs allowed, or forced by a test."""
+        if self.broken or self.plain_only or not self.enabled_by_env or self.zerogpu:
+            return False
+        return self.forced or device.type == "cuda"
+
+    @contextmanager
+    def forced_static(self):
+        """Take the static-buffer path on any device (without a graph off CUDA) inside the block: for tests."""
+        self.forced = True
+        try:
+            yield
+        finally:
+            self.forced = False
+
+    @contextmanager
+    def plain(self):
+        """Run the plain eager path inside the block, as GENMODELS_CUDA_GRAPHS=0 does: for side-by-side figures."""
+        self.plain_only = True
+        try:
+            yield
+        finally:
+            self.plain_only = False
+
+
+FAST_PATH = FastPath()
 
 
 class StaticCall:
@@ -118,7 +135,7 @@ class GraphPool:
         try:
             return build()
         except Exception as error:  # the plain path still answers; the fast path stays off from now on
-            _state["broken"] = True
+            FAST_PATH.broken = True
             warnings.warn(f"CUDA graph capture failed, running without graphs: {error!r}", RuntimeWarning)
             with self.lock:
                 self.count -= 1

@@ -1,5 +1,6 @@
-"""Device choice, seeded generators, a wall-clock timer and timing percentiles shared by the UI and benchmarks."""
+"""Device choice and names, seeded generators, a wall-clock timer and timing percentiles for the UI and tools."""
 import os
+import platform
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,18 @@ def pick_device() -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def device_name(device: torch.device) -> str:
+    """A human name for the device (GPU model, or the CPU's)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+        return f"{names[0]} x {os.cpu_count()}" if names else platform.machine()
+    except OSError:
+        return platform.processor() or platform.machine()
 
 
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from genmodels.loadtest import free_port, launched_app
+from genmodels.tools.loadtest import free_port, launched_app
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -116,6 +116,15 @@ def page(browser, app_url):
     context.close()
 
 
+LAUNCHING_FIXTURES = {"app_url", "client", "browser", "page"}  # each needs the app or Chromium started
+LAUNCHING_MARKERS = ("app", "browser")
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that launch the app or a browser are slow: `-m "not slow"` leaves them out of the quick loop."""
+    for item in items:
+        if LAUNCHING_FIXTURES & set(item.fixturenames) or any(item.get_closest_marker(m) for m in LAUNCHING_MARKERS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(hookwrapper=True)

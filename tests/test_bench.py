@@ -1,6 +1,6 @@
 """The speed benchmark runs on the committed model and reports sane figures."""
-from genmodels.bench import bench_diffusion, bench_gan, bench_text
-from genmodels.fastpath import force_static_calls
+from genmodels.fastpath import FAST_PATH
+from genmodels.tools.bench import bench_diffusion, bench_gan, bench_text
 
 
 def test_bench_text_reports_latency_and_throughput():
@@ -20,7 +20,7 @@ def test_bench_gan_times_an_interpolation_and_toy_steps():
 
 def test_bench_compares_the_fast_path_with_the_plain_one():
     assert bench_text(new_tokens=8, repeats=1)["fast_path"].startswith("plain")
-    with force_static_calls():  # what a GPU runs, without the graph recording
+    with FAST_PATH.forced_static():  # what a GPU runs, without the graph recording
         text = bench_text(prompt_tokens=20, new_tokens=24, repeats=1)
         diffusion = bench_diffusion(steps=4, repeats=1)
     assert text["greedy_tokens_equal_plain_path"] is True and text["plain_generation_tokens_per_second"] > 0

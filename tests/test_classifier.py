@@ -114,6 +114,7 @@ def test_tiny_checkpoint_reproduces_its_logged_accuracy(tiny_run):
     assert accuracy == pytest.approx(record["meta"]["test_accuracy"], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_committed_classifier_is_at_least_92_percent_accurate():
     require_dataset()
     model = load_classifier("cpu")

@@ -1,19 +1,19 @@
 """The fast path (static buffers, CUDA graphs on a GPU) gives what the plain path gives.
 
-On a CPU, `force_static_calls` runs everything the GPU runs except the graph recording itself: the
+On a CPU, `FAST_PATH.forced_static()` runs everything the GPU runs except the graph recording itself: the
 fixed-shape decode step, caches lent from the pool and reused, inputs copied into static buffers.
 The tests marked `cuda` record real graphs and run only where a GPU is present.
 """
+import os
 import threading
 import warnings
 
 import pytest
 import torch
 
-from genmodels import fastpath
 from genmodels.diffusion.pretrained import GRAPHS, make_denoiser
 from genmodels.diffusion.unet import UNet, UNetConfig
-from genmodels.fastpath import GraphPool, StaticCall, force_static_calls
+from genmodels.fastpath import FAST_PATH, GRAPHS_ENV, FastPath, GraphPool, StaticCall
 from genmodels.pixels.model import PixelConfig, PixelTransformer
 from genmodels.runtime import make_generator
 from genmodels.text import decoding
@@ -31,9 +31,9 @@ def fresh_fast_path():
     for pool in (decoding.POOL, GRAPHS):
         pool.free.clear()
         pool.count = 0
-    fastpath._state["broken"] = False
+    FAST_PATH.broken = False
     yield
-    fastpath._state["broken"] = False
+    FAST_PATH.broken = False
 
 
 def scrambled_pixel_model(seed: int = 0) -> PixelTransformer:
@@ -69,7 +69,7 @@ def test_generation_through_the_static_path_gives_the_same_tokens(settings):
         return sample_tokens(model, ids, 40, generator=make_generator(7), batch_size=2, **settings)
 
     plain = run()
-    with force_static_calls():
+    with FAST_PATH.forced_static():
         first, again = run(), run()  # the second reuses the first's cache and recorded step
     assert torch.equal(first, plain) and torch.equal(again, plain)
     assert decoding.POOL.count == 1 and [key for key, _ in decoding.POOL.free] == [(id(model), 2, "cpu")]
@@ -82,7 +82,7 @@ def test_pixel_model_keeps_each_generations_class_in_the_lent_cache():
         return sample_tokens(model, [label_token], 20, generator=make_generator(3), temperature=1.0)
 
     plain = [run(8 + c) for c in (2, 7)]
-    with force_static_calls():
+    with FAST_PATH.forced_static():
         static = [run(8 + c) for c in (2, 7)]  # same cache, the second class must replace the first
     assert all(torch.equal(a, b) for a, b in zip(static, plain))
     assert not torch.equal(plain[0], plain[1])
@@ -92,7 +92,7 @@ def test_interleaved_generations_each_get_their_own_cache():
     model = tiny_gpt(seed=2)
     prompts = [random_ids(s, 5)[0].tolist() for s in (10, 11)]
     alone = [sample_tokens(model, p, 12, temperature=0.0) for p in prompts]
-    with force_static_calls():
+    with FAST_PATH.forced_static():
         streams = [generate_tokens(model, p, 12, temperature=0.0) for p in prompts]
         together = [[], []]
         for steps in zip(*streams):  # step both generations in turn
@@ -118,26 +118,30 @@ def test_a_failed_capture_turns_the_fast_path_off_with_a_warning():
     def fail():
         raise RuntimeError("capture refused")
 
-    with force_static_calls():
+    with FAST_PATH.forced_static():
         with pytest.warns(RuntimeWarning, match="capture refused"):
             assert GraphPool().lend(("k",), fail) is None
-        assert not fastpath.static_calls_enabled(torch.device("cpu"))
+        assert not FAST_PATH.enabled(torch.device("cpu"))
     model = tiny_gpt(seed=3)
-    with force_static_calls(), warnings.catch_warnings():
+    with FAST_PATH.forced_static(), warnings.catch_warnings():
         warnings.simplefilter("error")
         tokens = sample_tokens(model, [1, 2, 3], 5, temperature=0.0)  # plain path, no second warning
     assert tokens.shape == (1, 5)
 
 
-def test_the_environment_switch_and_zerogpu_turn_the_fast_path_off(monkeypatch, tmp_path):
-    with force_static_calls():
-        assert fastpath.static_calls_enabled(torch.device("cpu"))
-        monkeypatch.setenv(fastpath.GRAPHS_ENV, "0")
-        assert not fastpath.static_calls_enabled(torch.device("cpu"))
-        monkeypatch.delenv(fastpath.GRAPHS_ENV)
-        (tmp_path / "spaces.py").write_text("")  # what a ZeroGPU Space has
-        monkeypatch.syspath_prepend(tmp_path)
-        assert not fastpath.static_calls_enabled(torch.device("cpu"))
+def test_the_environment_switch_plain_blocks_and_zerogpu_turn_the_fast_path_off(monkeypatch, tmp_path):
+    cpu = torch.device("cpu")
+    with FAST_PATH.forced_static():
+        assert FAST_PATH.enabled(cpu)
+        with FAST_PATH.plain():
+            assert not FAST_PATH.enabled(cpu) and GRAPHS_ENV not in os.environ
+        assert FAST_PATH.enabled(cpu)
+    monkeypatch.setenv(GRAPHS_ENV, "0")
+    assert not FastPath(forced=True).enabled(cpu)  # a process's FastPath reads the variable when it is made
+    monkeypatch.delenv(GRAPHS_ENV)
+    (tmp_path / "spaces.py").write_text("")  # what a ZeroGPU Space has
+    monkeypatch.syspath_prepend(tmp_path)
+    assert not FastPath(forced=True).enabled(cpu)
 
 
 def tiny_unet() -> UNet:
@@ -155,7 +159,7 @@ def test_static_denoiser_equals_the_plain_one(scale):
     cond, uncond = torch.randn(3, 16), torch.randn(1, 16)
     x, t = torch.randn(3, 1, 28, 28), torch.tensor([999, 500, 3])
     expected = make_denoiser(model, cond, uncond, scale)(x, t)
-    with force_static_calls():
+    with FAST_PATH.forced_static():
         denoise = make_denoiser(model, cond, uncond, scale)
         first, second = denoise(x, t), denoise(x * 0.5, t)
         other = make_denoiser(model, cond.flip(0), uncond, scale)(x, t)  # same recorded pass, new conditions
@@ -171,7 +175,7 @@ def test_static_denoiser_is_safe_from_several_threads():
     inputs = [(torch.randn(2, 1, 28, 28, generator=make_generator(s)), torch.tensor([900, 100])) for s in range(6)]
     expected = [make_denoiser(model, cond, uncond, 3.0)(x, t) for x, t in inputs]
     got = [None] * len(inputs)
-    with force_static_calls():
+    with FAST_PATH.forced_static():
         denoise = make_denoiser(model, cond, uncond, 3.0)
 
         def work(i):
@@ -197,14 +201,13 @@ def test_recorded_graph_replays_with_new_inputs():
 
 
 @cuda
-def test_graphed_generation_and_denoiser_on_the_gpu_equal_the_plain_path(monkeypatch):
+def test_graphed_generation_and_denoiser_on_the_gpu_equal_the_plain_path():
     model = tiny_gpt(seed=1).cuda()
     ids = random_ids(4, 6)[0].tolist()
     graphed = sample_tokens(model, ids, 40, temperature=0.0, batch_size=2)
-    monkeypatch.setenv(fastpath.GRAPHS_ENV, "0")
-    assert torch.equal(graphed, sample_tokens(model, ids, 40, temperature=0.0, batch_size=2))
     unet, cond, uncond = tiny_unet().cuda(), torch.randn(3, 16, device="cuda"), torch.randn(1, 16, device="cuda")
     x, t = torch.randn(3, 1, 28, 28, device="cuda"), torch.tensor([999, 500, 3], device="cuda")
-    plain = make_denoiser(unet, cond, uncond, 3.0)(x, t)
-    monkeypatch.delenv(fastpath.GRAPHS_ENV)
+    with FAST_PATH.plain():
+        assert torch.equal(graphed, sample_tokens(model, ids, 40, temperature=0.0, batch_size=2))
+        plain = make_denoiser(unet, cond, uncond, 3.0)(x, t)
     torch.testing.assert_close(make_denoiser(unet, cond, uncond, 3.0)(x, t), plain, rtol=0, atol=1e-5)

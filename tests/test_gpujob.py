@@ -7,8 +7,10 @@ import sys
 import tarfile
 from pathlib import Path
 
-from genmodels.gpujob import FAMILIES, pack, run_logged
+import pytest
+
 from genmodels.text.tokenizer import END_OF_TEXT
+from genmodels.tools.gpujob import FAMILIES, pack, run_logged
 from tests.test_faults import digests
 from tests.test_train_tiny import make_play
 
@@ -37,6 +39,7 @@ def test_pack_writes_one_tar_per_group_with_repository_paths(tmp_path, monkeypat
         assert tar.getnames() == ["assets/text/gpt.json"]
 
 
+@pytest.mark.slow
 def test_rehearsal_runs_every_step_and_packs_the_results(tmp_path):
     scratch = tmp_path / "repo"
     for name in ("genmodels", "assets", "tests"):
@@ -47,7 +50,7 @@ def test_rehearsal_runs_every_step_and_packs_the_results(tmp_path):
     (corpus / "train.txt").write_text("".join(END_OF_TEXT + make_play(rng, 300) for _ in range(3)))
     (corpus / "val.txt").write_text(END_OF_TEXT + make_play(rng, 200))
     before = digests(scratch / "assets")
-    done = subprocess.run([sys.executable, "-m", "genmodels.gpujob", "--rehearse", "--out", str(tmp_path / "out"),
+    done = subprocess.run([sys.executable, "-m", "genmodels.tools.gpujob", "--rehearse", "--out", str(tmp_path / "out"),
                            "--train-seconds", "30"], cwd=scratch, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     job = json.loads((tmp_path / "out" / "job.json").read_text())

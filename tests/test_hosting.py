@@ -7,6 +7,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import free_port
@@ -31,11 +32,6 @@ def test_spacefile_is_a_v0_manifest_whose_micro_starts_app_py():
     run = shlex.split(micro["run"])
     assert run[0].startswith("python") and run[1] == "app.py"
     assert (ROOT / micro["src"] / "app.py").exists()
-
-
-def test_app_reads_the_port_and_host_the_platform_gives():
-    app = (ROOT / "app.py").read_text()
-    assert '"PORT"' in app and "GRADIO_SERVER_NAME" in app and '"127.0.0.1"' in app
 
 
 def test_readme_front_matter_is_a_gradio_space():
@@ -77,14 +73,18 @@ def test_genmodels_imports_without_gradio():
 def test_training_code_runs_where_gradio_is_missing():
     """Import the training, evaluation and benchmark entry points with gradio made unimportable."""
     code = ("import sys; sys.modules['gradio'] = None; import genmodels.text.train, genmodels.text.evaluate, "
-            "genmodels.bench, genmodels.data.shakespeare; print('ok')")
+            "genmodels.tools.bench, genmodels.data.shakespeare; print('ok')")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
 
 
-def test_python_app_py_serves_the_page_and_prints_its_cold_start():
+@pytest.mark.slow
+def test_python_app_py_serves_the_page_on_the_platforms_port_and_prints_its_cold_start():
+    """A platform that gives only $PORT gets the page there (GRADIO_SERVER_PORT, which wins, is every other test's;
+    the 127.0.0.1 default host is test_security's)."""
     port = free_port()
-    env = os.environ | {"GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {name: value for name, value in os.environ.items() if name != "GRADIO_SERVER_PORT"}
+    env |= {"PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     try:

@@ -1,7 +1,7 @@
 """The load test in a short form against the launched app, and its arithmetic."""
 import pytest
 
-from genmodels import loadtest
+from genmodels.tools import loadtest
 
 pytestmark = pytest.mark.app
 

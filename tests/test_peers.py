@@ -8,8 +8,12 @@ import torch
 
 from genmodels.diffusion.generate import conditioning, start_noise
 from genmodels.diffusion.pretrained import load_diffusion_model
-from genmodels.fastpath import force_static_calls
-from genmodels.peers import (
+from genmodels.fastpath import FAST_PATH
+from genmodels.text.gpt import GPT, GPTConfig
+from genmodels.text.pretrained import load_text_model
+from genmodels.text.sampling import sample_tokens
+from genmodels.text.tokenizer import encode
+from genmodels.tools.peers import (
     compare_diffusion,
     compare_text,
     ddim_diffusers,
@@ -21,10 +25,6 @@ from genmodels.peers import (
     table,
     to_transformers,
 )
-from genmodels.text.gpt import GPT, GPTConfig
-from genmodels.text.pretrained import load_text_model
-from genmodels.text.sampling import sample_tokens
-from genmodels.text.tokenizer import encode
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def test_peers_benchmark_reports_both_families_and_a_table():
 
 
 def test_diffusers_comparison_alone_and_through_the_static_path():
-    with force_static_calls():  # what a GPU compares: the recorded denoiser pass, here without the recording
+    with FAST_PATH.forced_static():  # what a GPU compares: the recorded denoiser pass, here without the recording
         diffusion = compare_diffusion(steps=4, batches=(2,), repeats=1)  # 1000 / 4: both end at clean data
         result = {"machine": machine(torch.device("cpu")), "diffusion": diffusion}
     assert diffusion["rows"][0]["max_abs_diff"] < 1e-4
@@ -103,5 +103,6 @@ def test_diffusers_comparison_alone_and_through_the_static_path():
 
 
 def test_peers_module_imports_without_transformers_or_diffusers():
-    code = "import sys; sys.modules.update(transformers=None, diffusers=None); import genmodels.peers, genmodels.bench"
+    code = ("import sys; sys.modules.update(transformers=None, diffusers=None); "
+            "import genmodels.tools.peers, genmodels.tools.bench")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)

@@ -87,6 +87,7 @@ def listeners(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_app_py_binds_loopback_unless_told_and_never_shares(tmp_path):
     launch = launch_call()
     assert ast.unparse(next(k.value for k in launch.keywords if k.arg == "server_name")) == \

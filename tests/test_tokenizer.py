@@ -1,6 +1,5 @@
 """Byte-level BPE: every string round-trips exactly, and the end-of-text marker is one token."""
 import random
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +13,6 @@ from genmodels.text.tokenizer import (
     token_texts,
     train_tokenizer,
 )
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = REPO_ROOT / TOKENIZER_PATH
 
 # Made-up play-like lines written for this test.
 LINES = [
@@ -121,9 +117,9 @@ def test_load_tokenizer_missing_file_names_the_command(tmp_path):
 
 
 def test_committed_tokenizer_round_trips_and_has_a_sensible_vocabulary():
-    if not COMMITTED.exists():
-        pytest.skip(f"{COMMITTED} not present")
-    tokenizer = load_tokenizer(COMMITTED)
+    if not TOKENIZER_PATH.exists():
+        pytest.skip(f"{TOKENIZER_PATH} not present")
+    tokenizer = load_tokenizer(TOKENIZER_PATH)
     assert 4096 <= tokenizer.get_vocab_size() <= 16384
     assert encode(tokenizer, END_OF_TEXT) == [end_of_text_id(tokenizer)]
     rng = random.Random(99)

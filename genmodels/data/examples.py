@@ -13,9 +13,10 @@ from PIL import Image
 
 from genmodels.checkpoint import CheckpointError
 from genmodels.data.fashion_mnist import CLASS_NAMES, load_split
+from genmodels.paths import ASSETS, shown
 
-EXAMPLES_PATH = Path("assets/examples/fashion-mnist.png")
-REAL_PATH = Path("assets/examples/fashion-mnist-test-512.png")
+EXAMPLES_PATH = ASSETS / "examples" / "fashion-mnist.png"
+REAL_PATH = ASSETS / "examples" / "fashion-mnist-test-512.png"
 REAL_COUNT = 512
 REMAKE = "python -m genmodels.data.examples"
 
@@ -24,14 +25,15 @@ def read_png(path: Path, shape: tuple[int, int]) -> np.ndarray:
     """A shipped grayscale PNG of `shape` (H, W) as a uint8 array; a missing, unreadable or misshapen file names
     the command that re-creates it."""
     if not Path(path).exists():
-        raise FileNotFoundError(f"{path} is missing; re-create it with `{REMAKE}`")
+        raise FileNotFoundError(f"{shown(path)} is missing; re-create it with `{REMAKE}`")
     try:
         array = np.asarray(Image.open(path).convert("L"))
     except (OSError, ValueError) as err:
-        raise CheckpointError(f"{path} is unreadable ({type(err).__name__}); re-create it with `{REMAKE}`") from None
+        raise CheckpointError(f"{shown(path)} is unreadable ({type(err).__name__}); "
+                              f"re-create it with `{REMAKE}`") from None
     if array.shape != shape:
-        raise CheckpointError(f"{path} is {array.shape[1]} x {array.shape[0]} pixels, not {shape[1]} x {shape[0]}; "
-                              f"re-create it with `{REMAKE}`")
+        raise CheckpointError(f"{shown(path)} is {array.shape[1]} x {array.shape[0]} pixels, "
+                              f"not {shape[1]} x {shape[0]}; re-create it with `{REMAKE}`")
     return array
 
 

@@ -11,11 +11,12 @@ from genmodels.diffusion.samplers import Denoiser, classifier_free_guidance
 from genmodels.diffusion.schedule import NoiseSchedule, cosine_schedule, linear_schedule
 from genmodels.diffusion.text_encoder import TextEncoder, TextEncoderConfig
 from genmodels.diffusion.unet import UNet, UNetConfig
-from genmodels.fastpath import GraphPool, StaticCall, static_calls_enabled
+from genmodels.fastpath import FAST_PATH, GraphPool, StaticCall
+from genmodels.paths import ASSETS
 from genmodels.runtime import pick_device
 from genmodels.text.tokenizer import load_tokenizer
 
-ASSET_DIR = Path("assets/diffusion")
+ASSET_DIR = ASSETS / "diffusion"
 REMAKE = "python -m genmodels.diffusion.train --preset gpu"
 SCHEDULES = {"cosine": cosine_schedule, "linear": linear_schedule}
 GRAPHS = GraphPool(limit=16)  # recorded denoiser passes, by batch size and guidance kind
@@ -63,7 +64,7 @@ def make_denoiser(model: UNet, cond: torch.Tensor, uncond: torch.Tensor, guidanc
         run, context = partial(guided_eps, model), (torch.cat([cond, uncond]), guidance_scale)  # built once
     else:
         run, context = model, (cond if guidance_scale == 1 else uncond,)
-    if not static_calls_enabled(cond.device):
+    if not FAST_PATH.enabled(cond.device):
         return torch.inference_mode()(lambda x_t, t: run(x_t, t, *context))
     if guided:  # the recorded pass takes the scale as a 0-d tensor input, so one graph serves every scale
         context = (context[0], torch.tensor(float(guidance_scale), device=cond.device))

@@ -18,10 +18,11 @@ from tqdm import tqdm
 
 from genmodels.checkpoint import load_checkpoint, loaded_once, save_checkpoint
 from genmodels.data.fashion_mnist import CLASS_NAMES, load_split, to_model_range
+from genmodels.paths import ASSETS
 from genmodels.runtime import make_generator, pick_device
 from genmodels.training import adamw, autocast
 
-ASSET_STEM = Path("assets/eval/classifier")
+ASSET_STEM = ASSETS / "eval" / "classifier"
 REMAKE = "python -m genmodels.eval.classifier --preset cpu"
 
 

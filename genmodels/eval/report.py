@@ -12,11 +12,9 @@ import datetime
 import json
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
-from genmodels.bench import device_name
 from genmodels.data.fashion_mnist import load_split, to_model_range
 from genmodels.diffusion.captions import PHRASES
 from genmodels.diffusion.generate import Settings, sample
@@ -32,12 +30,14 @@ from genmodels.eval.metrics import (
 )
 from genmodels.gan.latent import sample_latents
 from genmodels.gan.pretrained import generate, load_gan
+from genmodels.paths import ASSETS
 from genmodels.pixels.model import PIXELS
 from genmodels.pixels.sample import load_pixel_model, sample_pixels
+from genmodels.runtime import device_name
 
 DIFFUSION_STEPS = (5, 10, 20, 50, 100, 250)
 GUIDANCE = 3.0
-REPORT_PATH = Path("assets/report.json")
+REPORT_PATH = ASSETS / "report.json"
 SEED = 2024
 
 
@@ -88,7 +88,7 @@ def measure_gan(per_class: int, real_features: torch.Tensor, repeats: int) -> di
     gan = load_gan("healthy")
     images = generate(gan, sample_latents(SEED, 10 * per_class, gan.config.latent_dim))
     z = sample_latents(SEED + 1, 1, gan.config.latent_dim)
-    log = json.loads(Path("assets/gan/healthy_train_log.json").read_text())["train"]
+    log = json.loads((ASSETS / "gan/healthy_train_log.json").read_text())["train"]
     return {"model": "DCGAN (healthy)", "network_evaluations": 1,
             "seconds_per_sample": seconds_per_sample(lambda: generate(gan, z), repeats),
             **judged(images, None, real_features),
@@ -98,7 +98,7 @@ def measure_gan(per_class: int, real_features: torch.Tensor, repeats: int) -> di
 def measure_diffusion(per_class: int, real_features: torch.Tensor, repeats: int, steps_list) -> list[dict]:
     """The text-prompted U-Net at each step count (DDIM, guidance 3: two network evaluations per step)."""
     dm = load_diffusion_model()
-    log = json.loads(Path("assets/diffusion/train_log.json").read_text())["train"]
+    log = json.loads((ASSETS / "diffusion/train_log.json").read_text())["train"]
     rows = []
     for steps in steps_list:
         batches = [sample(dm, Settings(prompt=phrases[1], guidance=GUIDANCE, steps=steps, seed=SEED + label,
@@ -116,7 +116,7 @@ def measure_pixels(per_class: int, real_features: torch.Tensor, repeats: int) ->
     """The pixel transformer: one network evaluation per pixel, KV-cached, temperature 1."""
     pm = load_pixel_model()
     images = torch.cat([sample_pixels(pm.model, label, per_class, seed=SEED + label) for label in range(10)])
-    log = json.loads(Path("assets/pixels/train_log.json").read_text())
+    log = json.loads((ASSETS / "pixels/train_log.json").read_text())
     return {"model": "pixel transformer", "network_evaluations": PIXELS,
             "seconds_per_sample": seconds_per_sample(lambda: sample_pixels(pm.model, 7, 1, seed=SEED), repeats),
             **judged(to_model_range(images), torch.arange(10).repeat_interleave(per_class), real_features),
@@ -126,8 +126,8 @@ def measure_pixels(per_class: int, real_features: torch.Tensor, repeats: int) ->
 
 def measure_text() -> dict:
     """The Shakespeare GPT's committed held-out figures and the stability of its training loss."""
-    evaluation = json.loads(Path("assets/text/evaluation.json").read_text())
-    log = json.loads(Path("assets/text/train_log.json").read_text())
+    evaluation = json.loads((ASSETS / "text/evaluation.json").read_text())
+    log = json.loads((ASSETS / "text/train_log.json").read_text())
     return {"model": "GPT on Shakespeare", "bits_per_character": evaluation["val_bits_per_char"],
             "stability": stability({"cross_entropy": log["train"]["loss"]})}
 

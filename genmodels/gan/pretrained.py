@@ -7,9 +7,10 @@ import torch
 from genmodels.checkpoint import load_checkpoint, loaded_once
 from genmodels.data.fashion_mnist import to_model_range
 from genmodels.gan.dcgan import Discriminator, GANConfig, Generator
+from genmodels.paths import ASSETS
 from genmodels.runtime import pick_device
 
-ASSET_DIR = Path("assets/gan")
+ASSET_DIR = ASSETS / "gan"
 KINDS = ("healthy", "collapsed")
 REMAKE = {"healthy": "python -m genmodels.gan.train --preset cpu",
           "collapsed": "python -m genmodels.gan.train --preset cpu --collapse"}

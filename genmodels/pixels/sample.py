@@ -6,11 +6,12 @@ from typing import Iterator
 import torch
 
 from genmodels.checkpoint import load_checkpoint, loaded_once
+from genmodels.paths import ASSETS
 from genmodels.pixels.model import PIXELS, PixelConfig, PixelTransformer, class_token, dequantize
 from genmodels.runtime import make_generator, pick_device
 from genmodels.text.sampling import TokenStep, generate_tokens
 
-ASSET_DIR = Path("assets/pixels")
+ASSET_DIR = ASSETS / "pixels"
 REMAKE = "python -m genmodels.pixels.train --preset gpu"
 
 

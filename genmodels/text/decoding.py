@@ -11,7 +11,7 @@ from functools import partial
 
 import torch
 
-from genmodels.fastpath import GraphPool, StaticCall, static_calls_enabled
+from genmodels.fastpath import FAST_PATH, GraphPool, StaticCall
 from genmodels.text.gpt import KVCache
 
 POOL = GraphPool(limit=16)
@@ -59,7 +59,7 @@ class Decoder:
 def decoding(model: torch.nn.Module, batch_size: int):
     """A Decoder for the block: graphed on CUDA when the pool has one to lend, plain otherwise."""
     device = next(model.parameters()).device
-    if not static_calls_enabled(device):
+    if not FAST_PATH.enabled(device):
         yield Decoder(model, batch_size, device, None)
         return
     key = (id(model), batch_size, str(device))

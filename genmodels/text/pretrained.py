@@ -5,11 +5,12 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 from genmodels.checkpoint import load_checkpoint, loaded_once
+from genmodels.paths import ASSETS
 from genmodels.runtime import pick_device
 from genmodels.text.gpt import GPT, GPTConfig
 from genmodels.text.tokenizer import end_of_text_id, load_tokenizer
 
-ASSET_DIR = Path("assets/text")
+ASSET_DIR = ASSETS / "text"
 REMAKE = "python -m genmodels.text.train --preset gpu"
 
 

@@ -4,9 +4,10 @@ from pathlib import Path
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from genmodels.checkpoint import CheckpointError
+from genmodels.paths import ASSETS, shown
 
 END_OF_TEXT = "<|endoftext|>"
-TOKENIZER_PATH = Path("assets/text/tokenizer.json")
+TOKENIZER_PATH = ASSETS / "text" / "tokenizer.json"
 VOCAB_SIZE = 4096  # 2.87 chars/token on the validation plays; 8k only reaches 3.09 (measured)
 REMAKE = "python -m genmodels.text.train --preset gpu"
 
@@ -30,11 +31,11 @@ def load_tokenizer(path: Path | str = TOKENIZER_PATH, remake: str = REMAKE) -> T
     """Load a committed tokenizer; a missing or unreadable file names the command `remake` that re-creates it."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; re-create it with `{remake}`")
+        raise FileNotFoundError(f"{shown(path)} is missing; re-create it with `{remake}`")
     try:
         return Tokenizer.from_file(str(path))
     except Exception as err:  # tokenizers raises a plain Exception for a truncated or corrupt file
-        raise CheckpointError(f"{path} is unreadable ({err}); re-create it with `{remake}`") from None
+        raise CheckpointError(f"{shown(path)} is unreadable ({err}); re-create it with `{remake}`") from None
 
 
 def end_of_text_id(tokenizer: Tokenizer) -> int:

@@ -1,4 +1,4 @@
-"""Every committed model and every GPU figure from one call on a GPU machine: `python -m genmodels.gpujob --out DIR`.
+"""Every committed model and every GPU figure from one call: `python -m genmodels.tools.gpujob --out DIR`.
 
 1. Trains, all at once (at these sizes one model leaves most of an H200 idle), each with a time budget that its
    learning-rate schedule keeps to: the text GPT, the diffusion U-Net and text encoder, the pixel transformer,
@@ -44,8 +44,8 @@ def training_commands(preset: str, seconds: float) -> dict[str, list[list[str]]]
 
 
 REHEARSAL_SIZES = {  # extra arguments that make a measurement take seconds on a CPU
-    "genmodels.bench batching": ["--seconds", "3", "--users", "4"],
-    "genmodels.bench peers --only diffusion": ["--steps", "4", "--repeats", "1"],
+    "genmodels.tools.bench batching": ["--seconds", "3", "--users", "4"],
+    "genmodels.tools.bench peers --only diffusion": ["--steps", "4", "--repeats", "1"],
     "genmodels.diffusion.evaluate": ["--per-class", "2", "--unconditional", "10", "--steps", "5"],
     "genmodels.gan.evaluate": ["--samples", "50", "--real", "50"],
     "genmodels.eval.report": ["--per-class", "2", "--repeats", "1", "--diffusion-steps", "5"],
@@ -56,9 +56,10 @@ def measuring_commands(rehearse: bool, work: Path) -> list[tuple[list[str], Path
     """(command, where its JSON goes) for the benchmarks, then the evaluations and the report, in order."""
     results = work if rehearse else Path("assets")
     device = [] if rehearse else ["--device", "cuda"]
-    benches = [(["genmodels.bench", name, *device], work / f"bench-{name}.json")
+    benches = [(["genmodels.tools.bench", name, *device], work / f"bench-{name}.json")
                for name in ("text", "diffusion", "gan", "batching")]
-    benches.append((["genmodels.bench", "peers", "--only", "diffusion", *device], work / "bench-peers-diffusion.json"))
+    benches.append((["genmodels.tools.bench", "peers", "--only", "diffusion", *device],
+                    work / "bench-peers-diffusion.json"))
     evaluations = [(["genmodels.text.evaluate"], results / "text" / "evaluation.json"),
                    (["genmodels.diffusion.evaluate"], results / "diffusion" / "evaluation.json"),
                    (["genmodels.gan.evaluate"], results / "gan" / "evaluation.json"),

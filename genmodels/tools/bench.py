@@ -1,12 +1,12 @@
-"""Speed figures as JSON: `python -m genmodels.bench {text,diffusion,gan,batching,peers}` (--device cuda: on a GPU).
+"""Speed figures as JSON: `python -m genmodels.tools.bench {text,diffusion,gan,batching,peers}`.
 
-`peers` compares us with transformers and diffusers on the same weights (dev dependencies) and adds a table on stderr.
+`--device cuda` measures on a GPU. `peers` compares us with transformers and diffusers on the same weights (dev
+dependencies) and adds a table on stderr.
 """
 import argparse
 import itertools
 import json
 import os
-import platform
 import statistics
 import sys
 import threading
@@ -18,11 +18,11 @@ from genmodels.batching import Batcher
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.diffusion.generate import Settings, batch_key, conditioning, sample, sample_requests
 from genmodels.diffusion.pretrained import GRAPHS, load_diffusion_model, make_denoiser
-from genmodels.fastpath import plain_calls, static_calls_enabled
+from genmodels.fastpath import FAST_PATH
 from genmodels.gan.latent import interpolation_path, sample_latents
 from genmodels.gan.pretrained import generate, load_gan
 from genmodels.gan.toy2d import PRESETS, ToyGAN
-from genmodels.runtime import DEVICE_ENV, make_generator, percentile, timer
+from genmodels.runtime import DEVICE_ENV, device_name, make_generator, percentile, timer
 from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import generate_tokens, next_token_logits, sample_tokens
 from genmodels.text.tokenizer import encode
@@ -68,9 +68,9 @@ def bench_text(prompt_tokens: int = 200, new_tokens: int = 256, repeats: int = 3
         "generation_tokens": new_tokens, "generation_tokens_per_second": round(new_tokens / generate_ms * 1000, 1),
         "generation_ms_per_token": round(generate_ms / new_tokens, 2), "fast_path": fast_path_name(device),
     }
-    if static_calls_enabled(device):
+    if FAST_PATH.enabled(device):
         fast_tokens = greedy()
-        with plain_calls():
+        with FAST_PATH.plain():
             plain_ms = median_ms(generate, device, repeats=3, warmup=1)
             result["greedy_tokens_equal_plain_path"] = torch.equal(fast_tokens, greedy())
         result["plain_generation_tokens_per_second"] = round(new_tokens / plain_ms * 1000, 1)
@@ -79,21 +79,9 @@ def bench_text(prompt_tokens: int = 200, new_tokens: int = 256, repeats: int = 3
 
 def fast_path_name(device: torch.device) -> str:
     """Which path the models run on this device."""
-    if not static_calls_enabled(device):
+    if not FAST_PATH.enabled(device):
         return "plain (CUDA graphs need a CUDA device)"
     return "cuda graphs" if device.type == "cuda" else "static buffers without graphs (forced)"
-
-
-def device_name(device: torch.device) -> str:
-    """A human name for the device (GPU model, or the CPU's)."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
-        return f"{names[0]} x {os.cpu_count()}" if names else platform.machine()
-    except OSError:
-        return platform.processor() or platform.machine()
 
 
 def bench_diffusion(steps: int = 50, repeats: int = 10) -> dict:
@@ -114,9 +102,9 @@ def bench_diffusion(steps: int = 50, repeats: int = 10) -> dict:
         "guided_step_ms_batch_1": round(step_ms[1], 2), "guided_step_ms_batch_16": round(step_ms[16], 2),
         "sample_steps": steps, "guided_ddim_sample_ms": round(sample_ms, 1), "fast_path": fast_path_name(device),
     }
-    if static_calls_enabled(device):
+    if FAST_PATH.enabled(device):
         fast_images = sample(dm, settings, keep=0).images
-        with plain_calls():
+        with FAST_PATH.plain():
             result["plain_guided_ddim_sample_ms"] = round(
                 median_ms(lambda: sample(dm, settings, keep=0), device, repeats=3, warmup=1), 1)
             difference = (fast_images - sample(dm, settings, keep=0).images).abs().max().item()
@@ -188,7 +176,7 @@ def bench_gan(frames: int = 64, toy_steps: int = 200, repeats: int = 10) -> dict
 
 def bench_peers(families=("text", "diffusion"), **diffusion_sizes) -> dict:
     """Ours against transformers' generate() and diffusers' DDIMScheduler on the same weights; a table on stderr."""
-    from genmodels.peers import compare_peers, table  # here, not above: genmodels.peers imports this module
+    from genmodels.tools.peers import compare_peers, table  # here, not above: genmodels.tools.peers imports this module
 
     result = compare_peers(families, **diffusion_sizes)
     print(table(result), file=sys.stderr)

@@ -1,4 +1,4 @@
-"""A classroom load test: `python -m genmodels.loadtest [--users 30 --seconds 60] [--url URL] [--batching]`.
+"""A classroom load test: `python -m genmodels.tools.loadtest [--users 30 --seconds 60] [--url URL] [--batching]`.
 
 Simulated students (threads, each with its own gradio_client session) call every public endpoint in a mix for a
 bounded time, pausing to read each answer, against a launched app (started here on a free 127.0.0.1 port unless
@@ -20,9 +20,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from genmodels.runtime import percentile
+from genmodels.paths import ROOT
+from genmodels.runtime import device_name, percentile
 
-ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ["KING.\nBring me the map, and let the council wait.\n", "O gentle night, that hides the lover's face,\n",
            "FIRST CITIZEN.\nThe bread is dear,", ""]
 IMAGE_PROMPTS = ["a sneaker", "a pair of trousers", "an ankle boot", "a handbag", "a warm winter coat", ""]
@@ -179,8 +179,6 @@ def batching_comparison(users: int, seconds: float) -> dict:
 def machine() -> dict:
     """Where the load test ran."""
     import torch
-
-    from genmodels.bench import device_name
 
     return {"machine": device_name(torch.device("cpu")), "python": platform.python_version(),
             "date": time.strftime("%Y-%m-%d")}

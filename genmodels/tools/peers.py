@@ -1,4 +1,4 @@
-"""Our samplers against the usual tools on the same weights: `python -m genmodels.bench peers` (dev dependencies).
+"""Our samplers against the usual tools on the same weights: `python -m genmodels.tools.bench peers` (dev dependencies).
 
 Text: generate_tokens against Hugging Face transformers' greedy generate(), with our GPT's weights exported into
 GPTNeoXForCausalLM, the class with our exact architecture: LayerNorm before attention and MLP in sequence, exact-GELU
@@ -15,16 +15,16 @@ from typing import Callable
 
 import torch
 
-from genmodels.bench import BENCH_TEXT, device_name, fast_path_name
 from genmodels.diffusion.generate import conditioning, start_noise
 from genmodels.diffusion.pretrained import DiffusionModel, load_diffusion_model, make_denoiser
 from genmodels.diffusion.samplers import sample_ddim
 from genmodels.diffusion.schedule import NoiseSchedule
-from genmodels.runtime import pick_device, timer
+from genmodels.runtime import device_name, pick_device, timer
 from genmodels.text.gpt import GPT
 from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import sample_tokens
 from genmodels.text.tokenizer import encode
+from genmodels.tools.bench import BENCH_TEXT, fast_path_name
 
 GPT_NEOX_NAMES = {"ln_1": "input_layernorm", "ln_2": "post_attention_layernorm",  # our block's modules -> GPT-NeoX's
                   "attn.c_attn": "attention.query_key_value", "attn.c_proj": "attention.dense",

@@ -1,0 +1,1 @@
+"""Command-line tools beside the library: benchmarks, peer comparisons, the load test and the GPU job."""
