@@ -9,7 +9,7 @@ from genmodels import batching
 from genmodels.batching import Batcher
 from genmodels.diffusion import generate
 from genmodels.diffusion.pretrained import load_diffusion_model
-from genmodels.ui import gan_api
+from genmodels.gan import requests as gan
 
 
 def run_together(batcher: Batcher, submissions: list[tuple]) -> list:
@@ -112,11 +112,11 @@ def test_stochastic_settings_are_never_batched():
 
 
 def test_a_gan_batch_gives_each_request_its_own_grid(one_thread):
-    requests = [("healthy", 3, 4), ("healthy", 11, 2), ("healthy", 3, 1)]
-    together = gan_api.sample_grids(requests)
+    requests = [gan.SampleRequest("healthy", seed, count) for seed, count in ((3, 4), (11, 2), (3, 1))]
+    together = [result.to_json() for result in gan.sample_grids(requests)]
     for request, batched in zip(requests, together, strict=True):
-        alone = gan_api.sample_grids([request])[0]
-        assert len(batched["images"]) == request[2]
+        alone = gan.sample_grids([request])[0].to_json()
+        assert len(batched["images"]) == request.count
         assert (torch.tensor(batched["images"]) - torch.tensor(alone["images"])).abs().max() <= 1  # gray levels
         assert [j["class"] for j in batched["judge"]] == [j["class"] for j in alone["judge"]]
     assert together[0]["images"][0] == together[2]["images"][0]  # image i depends only on (seed, i)

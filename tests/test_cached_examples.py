@@ -1,10 +1,10 @@
 """Cached examples show exactly what the tab's own button gives for the same settings."""
 import numpy as np
 
-from genmodels.ui.diffusion_handlers import on_diffuse
-from genmodels.ui.diffusion_handlers import on_example as diffusion_example
-from genmodels.ui.pixels_tab import on_draw
-from genmodels.ui.pixels_tab import on_example as pixels_example
+from genmodels.ui.diffusion.views import on_diffuse
+from genmodels.ui.diffusion.views import on_example as diffusion_example
+from genmodels.ui.pixels.views import on_draw
+from genmodels.ui.pixels.views import on_example as pixels_example
 
 
 def arrays(gallery) -> list[np.ndarray]:

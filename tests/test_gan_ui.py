@@ -6,8 +6,9 @@ import gradio as gr
 import pytest
 import torch
 
+from genmodels.gan import runs, toy_requests
 from genmodels.gan.toy2d import ToyGAN, ToySettings
-from genmodels.ui import gan_handlers, toy_gan_tab
+from genmodels.ui.gan import toy, views
 
 TOY = dict(dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0, batch_size=64,
            latent_dim=2, hidden=32, depth=2)
@@ -15,13 +16,13 @@ TOY = dict(dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-3, d_steps=
 
 def run_toy(run, steps, **changes):
     """All yields of one toy_gan_step call."""
-    return list(toy_gan_tab.toy_gan_step(run, **(TOY | changes), steps=steps))
+    return list(toy.toy_gan_step(run, **(TOY | changes), steps=steps))
 
 
 def test_toy_gan_step_streams_a_few_redraws_and_ends_on_the_last_step(one_thread):
     updates = run_toy(None, 40)
     run = updates[-1][0]
-    assert run.steps == 40 and 2 <= len(updates) <= toy_gan_tab.UPDATES_PER_CALL + 2
+    assert run.steps == 40 and 2 <= len(updates) <= toy_requests.UPDATES_PER_CALL + 2
     *_, text, numbers = updates[-1]
     assert numbers["step"] == 40 and "Step 40" in text and "steps/s" in text
     json.dumps(numbers, allow_nan=False)
@@ -38,7 +39,7 @@ def test_a_diverged_session_is_reported_without_raising_and_reset_recovers(one_t
     json.dumps(numbers, allow_nan=False)
     updates = run_toy(run, 5)  # pressing Train again explains, it does not crash
     assert "Reset" in updates[-1][3]
-    fresh, *_, numbers = toy_gan_tab.toy_gan_reset(*TOY.values())
+    fresh, *_, numbers = toy.toy_gan_reset(**TOY)
     assert numbers["step"] == 0 and not numbers["diverged"] and fresh is not run
 
 
@@ -51,11 +52,11 @@ def test_bad_toy_settings_raise_a_readable_gradio_error(changes, words):
 
 
 def test_presets_fill_every_setting_widget():
-    for name in toy_gan_tab.PRESETS:
-        values = toy_gan_tab.apply_preset(name)
-        assert ToySettings(**dict(zip(TOY, values))).validate() == toy_gan_tab.PRESETS[name]
+    for name in toy.PRESETS:
+        values = toy.apply_preset(name)
+        assert ToySettings(**values).validate() == toy.PRESETS[name]
     with pytest.raises(gr.Error):
-        toy_gan_tab.apply_preset("Spiral")
+        toy.apply_preset("Spiral")
 
 
 def test_learning_rates_change_mid_run_and_the_data_restarts_it(one_thread):
@@ -68,23 +69,23 @@ def test_learning_rates_change_mid_run_and_the_data_restarts_it(one_thread):
 
 def test_picking_a_sample_sets_the_chosen_end():
     event = gr.SelectData(None, {"index": 5, "value": None})
-    assert gan_handlers.on_pick("A", 11, event)[:2] == (11, 5)
-    assert gan_handlers.on_pick("B", 11, event)[2:] == (11, 5)
-    assert all(v is not None for v in gan_handlers.on_pick("A", None, event))  # before any grid: nothing changes
+    assert views.on_pick("A", 11, event)[:2] == (11, 5)
+    assert views.on_pick("B", 11, event)[2:] == (11, 5)
+    assert all(v is not None for v in views.on_pick("A", None, event))  # before any grid: nothing changes
 
 
 def test_replay_clamps_the_snapshot_and_names_bad_kinds():
-    picture, figure, caption = gan_handlers.on_replay("healthy", 1000)
-    steps = gan_handlers.replay_record("healthy")[0]["snapshots"]["step"]
+    picture, figure, caption = views.on_replay("healthy", 1000)
+    steps = runs.replay_record("healthy")[0]["snapshots"]["step"]
     assert caption.startswith(f"Snapshot {len(steps)} of {len(steps)}")
     assert picture.size[0] == picture.size[1]
     with pytest.raises(gr.Error):
-        gan_handlers.on_replay("sleepy", 1)
+        views.on_replay("sleepy", 1)
 
 
 def test_compare_judges_both_generators_and_the_collapsed_one_is_less_varied():
-    healthy, collapsed, figure, stats = gan_handlers.on_compare(0, 128)
-    assert len(healthy) == len(collapsed) == gan_handlers.COMPARE_SHOWN
+    healthy, collapsed, figure, stats = views.on_compare(0, 128)
+    assert len(healthy) == len(collapsed) == runs.COMPARE_SHOWN
     assert "healthy" in stats and "collapsed" in stats
     entropy = {trace.name: trace.y for trace in figure.data}
     shares = {kind: torch.tensor(values) for kind, values in entropy.items()}
@@ -92,9 +93,9 @@ def test_compare_judges_both_generators_and_the_collapsed_one_is_less_varied():
 
 
 def test_discriminator_view_shows_the_generated_images_it_likes_least_and_most():
-    figure, stats, least, most = gan_handlers.on_discriminate("healthy", 64, 0)
-    assert len(least) == len(most) == gan_handlers.EXTREMES and "Mean P(real)" in stats
+    figure, stats, least, most = views.on_discriminate("healthy", 64, 0)
+    assert len(least) == len(most) == views.EXTREMES and "Mean P(real)" in stats
     scores = [float(caption.split(" ")[0]) for _, caption in least + most]
-    assert scores[:gan_handlers.EXTREMES] == sorted(scores[:gan_handlers.EXTREMES])
-    assert max(scores[:gan_handlers.EXTREMES]) <= min(scores[gan_handlers.EXTREMES:])
+    assert scores[:views.EXTREMES] == sorted(scores[:views.EXTREMES])
+    assert max(scores[:views.EXTREMES]) <= min(scores[views.EXTREMES:])
     assert {trace.name for trace in figure.data} == {"real Fashion-MNIST", "generated"}

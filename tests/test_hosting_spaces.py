@@ -1,5 +1,5 @@
 """ZeroGPU: with a `spaces` package every model-running handler is wrapped with its GPU duration; without it, none
-(they keep only the out-of-memory guard)."""
+(they keep only the guard that answers request errors and out-of-memory errors)."""
 import inspect
 import json
 import subprocess
@@ -30,7 +30,7 @@ def GPU(duration):
 INSPECT_APP = '''
 import inspect, json
 from genmodels.ui import build_demo
-from genmodels.ui.gan_api import gan_sample
+from genmodels.ui.gan.api import gan_sample
 demo = build_demo()
 report = {}
 for fn in demo.fns.values():
@@ -52,7 +52,7 @@ MODEL_HANDLERS = {  # api_name: the handler streams
 NO_MODEL = ["ui_reset_next_token", "ui_scrub", "ui_pick_token", "compare_report", "ui_text_lessons", "toy_gan_step"]
 
 
-def test_without_spaces_handlers_only_gain_the_out_of_memory_guard(monkeypatch):
+def test_without_spaces_handlers_only_gain_the_error_guard(monkeypatch):
     monkeypatch.setattr(hosting, "spaces", None)
 
     def handler(x: int = 1) -> int:

@@ -2,9 +2,12 @@
 import gradio as gr
 import pytest
 
-from genmodels.ui import diffusion_tab, gan_tab, pixels_tab, text_tab
 from genmodels.ui.demo import build_demo
+from genmodels.ui.diffusion import layout as diffusion_tab
+from genmodels.ui.gan import layout as gan_tab
 from genmodels.ui.lessons import Lesson, add_lessons, lesson_update
+from genmodels.ui.pixels import layout as pixels_tab
+from genmodels.ui.text import layout as text_tab
 
 TABS = {"text": text_tab.LESSONS, "diffusion": diffusion_tab.LESSONS, "gan": gan_tab.LESSONS,
         "pixels": pixels_tab.LESSONS}

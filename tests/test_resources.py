@@ -1,17 +1,27 @@
 """Resources: memory stays bounded over many requests, temporary files are cleaned on a schedule, and every bound
 on a request is in the code and in the README's Limits table."""
+import math
 import os
 import re
 import time
 from pathlib import Path
 
+import gradio as gr
 import pytest
+from fastapi.testclient import TestClient
+from gradio.routes import App
 from gradio_client import Client
+from PIL import Image
 
+from genmodels import validation
+from genmodels.diffusion import requests as diffusion
+from genmodels.eval import requests as compare
+from genmodels.gan import requests as gan
 from genmodels.gan import toy2d
-from genmodels.ui import diffusion_api, gan_api, gan_handlers, images, pixels_api, share, text_api, toy_gan_tab
-from genmodels.ui.demo import DELETE_CACHE, build_demo
-from genmodels.ui.validate import MAX_TEXT_CHARS
+from genmodels.pixels import requests as pixels
+from genmodels.text import requests as text
+from genmodels.ui import images, share
+from genmodels.ui.demo import build_demo
 from tests.conftest import ROOT, served
 from tests.test_app import call
 
@@ -53,10 +63,16 @@ def test_memory_stays_bounded_over_many_mixed_requests(tmp_path, capsys):
     assert final - baseline < 100
 
 
-def test_gradios_temporary_files_are_deleted_on_a_schedule():
-    frequency, age = build_demo().delete_cache
-    assert (frequency, age) == DELETE_CACHE
+def test_gradios_copies_of_served_files_are_aged_out_and_deleted_when_the_server_stops(tmp_path):
+    demo = build_demo()
+    frequency, age = demo.delete_cache
     assert 0 < frequency <= age <= images.GIF_MAX_AGE_SECONDS  # checked often, and nothing outlives the app's GIFs
+    image = next(block for block in demo.blocks.values() if isinstance(block, gr.Image))
+    Image.new("L", (28, 28)).save(tmp_path / "served.png")
+    cached = Path(image.move_resource_to_block_cache(tmp_path / "served.png"))  # what serving an image does
+    with TestClient(App.create_app(demo)):  # the server's lifespan: its start, then its stop
+        assert cached.exists()  # younger than `age`: kept while the server runs
+    assert not cached.exists()
 
 
 def limits_table() -> dict[str, str]:
@@ -67,27 +83,42 @@ def limits_table() -> dict[str, str]:
             if (cells := line.split("|")) and len(cells) > 3 and not set(cells[1]) <= {"-", " "}}
 
 
-def test_every_bound_in_the_code_is_in_the_readme():
-    bounds = {  # first cell of the README's row: every number that must be in its second cell
-        "prompt, text to score": [MAX_TEXT_CHARS],
-        "tokens to generate": [text_api.MAX_NEW_TOKENS, text_api.MAX_CONTINUATIONS, text_api.MAX_CONTINUATION_TOKENS],
-        "image prompt": [diffusion_api.MAX_PROMPT_CHARS],
-        "guidance scale, steps, eta": [diffusion_api.MAX_GUIDANCE, diffusion_api.MAX_STEPS],
-        "images per request, interpolation frames, t": [diffusion_api.MAX_IMAGES, diffusion_api.MAX_FRAMES, 999],
-        "pixel images per request, pixel top-k": [pixels_api.MAX_IMAGES],
-        "race diffusion steps": [diffusion_api.MAX_STEPS],
-        "GAN images, interpolation frames, image index, discriminated images": [
-            gan_api.MAX_SAMPLES, gan_api.MAX_FRAMES, gan_api.MAX_SAMPLES - 1, gan_api.MAX_DISCRIMINATED],
-        "GAN latent walk (on the page)": [gan_handlers.MAX_WALK_POINTS, gan_handlers.MAX_FRAMES_PER_LEG],
-        "toy GAN learning rates, D steps, steps per call": [toy2d.LR_MAX, *toy2d.D_STEPS_RANGE,
-                                                            toy_gan_tab.MAX_STEPS_PER_CALL, toy2d.MAX_TOTAL_STEPS],
-        "toy GAN networks and batch": [*toy2d.BATCH_RANGE, *toy2d.LATENT_RANGE, *toy2d.HIDDEN_RANGE,
-                                       *toy2d.DEPTH_RANGE],
-        "shared links": [share.MAX_SHARED_TEXT],
-    }
+def numbers_in(cell: str) -> set[str]:
+    """Every number written in a README cell, as `{:g}` text (1,000 and 2^31 - 1 included)."""
+    written = {f"{float(w):g}" for w in re.findall(r"\d[\d,.]*", cell.replace(",", "")) if w.strip(".")}
+    return written | ({f"{validation.MAX_SEED:g}"} if "2^31 - 1" in cell else set())
+
+
+def limit_numbers(limit) -> list[float]:
+    """The numbers a limit from a family's LIMITS table sets: a bound's ends (0 and infinity say nothing), a text's
+    length."""
+    if isinstance(limit, validation.Text):
+        return [limit.max_chars]
+    if isinstance(limit, validation.Bound):
+        return [n for n in (limit.low, limit.high) if n not in (0, math.inf)]
+    return []  # a choice names its options in the README's API table
+
+
+def test_every_limit_in_the_families_tables_is_in_the_readme():
+    written = set().union(*map(numbers_in, limits_table().values()))
+    tables = {"text": text.LIMITS, "diffusion": diffusion.LIMITS, "gan": gan.LIMITS, "pixels": pixels.LIMITS,
+              "compare": compare.LIMITS, "links": {"text": validation.Text("Shared text", share.MAX_SHARED_TEXT)}}
+    missing = [(family, name, n) for family, limits in tables.items() for name, limit in limits.items()
+               for n in limit_numbers(limit) if f"{n:g}" not in written]
+    assert missing == []
+    assert f"{toy2d.MAX_TOTAL_STEPS:g}" in written  # a session's total, checked by the toy GAN itself
+
+
+def test_the_readme_rows_name_the_limits_that_the_tables_hold():
     table = limits_table()
-    for row, numbers in bounds.items():
+    rows = {  # first cell of a README row: numbers that must be in its second cell
+        "prompt, text to score": [text.LIMITS["prompt"].max_chars],
+        "tokens to generate": [text.MAX_NEW_TOKENS, text.MAX_CONTINUATIONS, text.MAX_CONTINUATION_TOKENS],
+        "image prompt": [diffusion.MAX_PROMPT_CHARS],
+        "guidance scale, steps, eta": [diffusion.MAX_GUIDANCE, diffusion.MAX_STEPS],
+        "GAN images, interpolation frames, image index, discriminated images": [
+            gan.MAX_SAMPLES, gan.MAX_FRAMES, gan.MAX_SAMPLES - 1, gan.MAX_DISCRIMINATED],
+    }
+    for row, numbers in rows.items():
         assert row in table, f"no README Limits row {row!r}"
-        written = set(re.findall(r"\d[\d,.]*", table[row].replace(",", "")))
-        missing = [n for n in numbers if f"{n:g}" not in {f"{float(w):g}" for w in written if w.strip(".")}]
-        assert missing == [], (row, missing, table[row])
+        assert [n for n in numbers if f"{n:g}" not in numbers_in(table[row])] == [], (row, table[row])

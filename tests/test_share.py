@@ -4,13 +4,14 @@ from urllib.parse import parse_qsl, urlencode
 import gradio as gr
 import pytest
 
-from genmodels.ui import diffusion_api, text_api
-from genmodels.ui.compare_tab import build_compare_tab
-from genmodels.ui.diffusion_tab import build_diffusion_tab
-from genmodels.ui.gan_tab import build_gan_tab
-from genmodels.ui.pixels_tab import build_pixels_tab
+from genmodels.ui.compare.layout import build_tab as build_compare_tab
+from genmodels.ui.diffusion import api as diffusion_api
+from genmodels.ui.diffusion.layout import build_tab as build_diffusion_tab
+from genmodels.ui.gan.layout import build_tab as build_gan_tab
+from genmodels.ui.pixels.layout import build_tab as build_pixels_tab
 from genmodels.ui.share import MAX_SHARED_TEXT, restore, settings_query
-from genmodels.ui.text_tab import build_text_tab
+from genmodels.ui.text import api as text_api
+from genmodels.ui.text.layout import build_tab as build_text_tab
 
 BUILDERS = {"text": build_text_tab, "pixels": build_pixels_tab, "diffusion": build_diffusion_tab,
             "gan": build_gan_tab, "compare": build_compare_tab}

@@ -1,14 +1,16 @@
-"""Pure pieces of the UI layer: figure builders, input validation, token labels, the nucleus view."""
+"""Pure pieces of the UI layer and its boundary: figure builders, input validation, token labels, the nucleus view."""
 import math
 
 import gradio as gr
 import pytest
 import torch
 
+from genmodels import validation as validate
+from genmodels.errors import RequestError
 from genmodels.text.explain import nucleus_view
 from genmodels.text.sampling import apply_temperature, apply_top_k, apply_top_p
-from genmodels.ui import plots, validate
-from genmodels.ui.text_handlers import probability_label, surprisal_label
+from genmodels.ui import hosting, plots
+from genmodels.ui.text.views import probability_label, surprisal_label
 
 
 def candidates():
@@ -70,27 +72,27 @@ def test_number_accepts_values_in_range(value, expected):
 @pytest.mark.parametrize("value", [None, "", "abc", True, float("nan"), float("inf"), -0.1, 2.01, [1], {"a": 1},
                                    "1e999"])
 def test_number_rejects_everything_else_with_a_named_message(value):
-    with pytest.raises(gr.Error, match="Temperature"):
+    with pytest.raises(RequestError, match="Temperature"):
         validate.number(value, "Temperature", 0, 2)
 
 
 def test_integer_and_seed_validation():
     assert validate.number(3.0, "Top-k", 0, 10, integer=True) == 3
-    with pytest.raises(gr.Error, match="whole number"):
+    with pytest.raises(RequestError, match="whole number"):
         validate.number(2.5, "Top-k", 0, 10, integer=True)
-    assert validate.seed(2**31 - 1) == 2**31 - 1
+    assert validate.SEED.check(2**31 - 1) == 2**31 - 1
     for bad in (-1, 2**31, 1.5, "x"):
-        with pytest.raises(gr.Error, match="Seed"):
-            validate.seed(bad)
+        with pytest.raises(RequestError, match="Seed"):
+            validate.SEED.check(bad)
 
 
 def test_text_validation():
     assert validate.text(None, "Prompt") == ""
     assert validate.text("🎭\x00", "Prompt") == "🎭\x00"
     assert validate.text("a\ud800b", "Prompt") == "a?b"  # a lone surrogate is not text
-    with pytest.raises(gr.Error, match="limit"):
+    with pytest.raises(RequestError, match="limit"):
         validate.text("x" * 11, "Prompt", max_chars=10)
-    with pytest.raises(gr.Error, match="text"):
+    with pytest.raises(RequestError, match="text"):
         validate.text(12, "Prompt")
 
 
@@ -99,3 +101,15 @@ def test_probability_and_surprisal_bins_cover_their_ranges():
         ["p ≥ 50%", "p ≥ 50%", "10–50%", "1–10%", "p < 1%", "p < 1%"]
     assert [surprisal_label(b) for b in (0.0, 0.5, 2.0, 5.0, 12.0, math.inf)] == \
         ["< 1 bit", "< 1 bit", "1–4 bits", "4–8 bits", "≥ 8 bits", "≥ 8 bits"]
+
+
+def test_a_request_error_reaches_the_user_as_a_gradio_error_with_its_message():
+    @hosting.answers
+    def handler(value):
+        return validate.number(value, "Temperature", 0, 2)
+
+    assert handler(1) == 1.0
+    with pytest.raises(gr.Error, match="Temperature must be between 0 and 2"):
+        handler(3)
+    with pytest.raises(RequestError):  # the family code itself raises no gradio error
+        validate.number(3, "Temperature", 0, 2)

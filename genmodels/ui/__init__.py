@@ -1,4 +1,8 @@
 """The Gradio UI: the only package that imports gradio. `build_demo()` assembles every tab."""
-from genmodels.ui.demo import build_demo
 
-__all__ = ["build_demo"]
+
+def build_demo():
+    """The whole app as a gr.Blocks (genmodels.ui.demo.build_demo); imported on call, so that importing one
+    family's UI package does not import every other one."""
+    from genmodels.ui.demo import build_demo as build
+    return build()

@@ -1,15 +1,10 @@
-"""Assemble the app: one tab per model family that exists, plus About."""
+"""Assemble the app: the header, presenter mode, and one tab per registry entry with its JSON endpoints."""
 import gradio as gr
 
-from genmodels.ui import compare_api, diffusion_api, gan_api, pixels_api, text_api
-from genmodels.ui.about_tab import build_about_tab
-from genmodels.ui.compare_tab import build_compare_tab
-from genmodels.ui.diffusion_tab import build_diffusion_tab
-from genmodels.ui.gan_tab import build_gan_tab
+from genmodels.ui.hosting import use_fresh_examples_cache
 from genmodels.ui.outputs import OUTPUT_CSS
-from genmodels.ui.pixels_tab import build_pixels_tab
+from genmodels.ui.registry import TABS
 from genmodels.ui.share import SHARE_CSS, restore_on_load
-from genmodels.ui.text_tab import build_text_tab
 
 TITLE = "Generative Models Explorer"
 CSS = """
@@ -40,7 +35,7 @@ PRESENTER_JS = "(on) => { document.body.classList.toggle('gm-presenter', on); re
 # the age at which images.py prunes the app's GIFs; all of them go when the server stops.
 DELETE_CACHE = (600, 3600)
 # The queue: up to 4 events of a kind run at once (model endpoints set their own limits); 30 students on a 2-core CPU
-# kept it at about 2 answers a second (`python -m genmodels.loadtest`), so 120 waiting events is about a minute's
+# kept it at about 2 answers a second (`python -m genmodels.tools.loadtest`), so 120 waiting events is about a minute's
 # wait. Past that a new request is refused at once with Gradio's "busy, try again" instead of waiting longer.
 QUEUE = {"default_concurrency_limit": 4, "max_size": 120}
 # System fonts only: the app must work offline (a classroom, CI), so nothing is fetched from font CDNs.
@@ -51,6 +46,7 @@ THEME = gr.themes.Soft(primary_hue="blue", secondary_hue="orange", neutral_hue="
 
 def build_demo() -> gr.Blocks:
     """The whole app as a gr.Blocks (launch it with THEME and CSS)."""
+    use_fresh_examples_cache()
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
         with gr.Row(equal_height=True):
             with gr.Column(scale=3, min_width=300):  # wide enough that a phone puts the switch below the title
@@ -62,22 +58,11 @@ def build_demo() -> gr.Blocks:
         link_notice = gr.Markdown(elem_id="link-notice")
         shared = {}
         with gr.Tabs() as tabs:
-            with gr.Tab("Autoregressive (text)", id="text"):
-                shared["text"] = build_text_tab()
-            with gr.Tab("Autoregressive (pixels)", id="pixels"):
-                shared["pixels"] = build_pixels_tab()
-            with gr.Tab("Diffusion (images)", id="diffusion"):
-                shared["diffusion"] = build_diffusion_tab()
-            with gr.Tab("GAN (images)", id="gan"):
-                shared["gan"] = build_gan_tab()
-            with gr.Tab("Compare", id="compare"):
-                shared["compare"] = build_compare_tab()
-            with gr.Tab("About", id="about"):
-                build_about_tab()
-        restore_on_load(demo, tabs, link_notice, shared | {"about": {}})
-        text_api.register_api()
-        diffusion_api.register_api()
-        gan_api.register_api()
-        pixels_api.register_api()
-        compare_api.register_api()
+            for tab in TABS:
+                with gr.Tab(tab.label, id=tab.id):
+                    shared[tab.id] = tab.build()
+        restore_on_load(demo, tabs, link_notice, shared)
+        for tab in TABS:
+            if tab.register_api is not None:
+                tab.register_api()
     return demo

@@ -1,4 +1,5 @@
 """Tensors to pictures for the UI: upscaled grids, film strips and GIF animations (PIL, nearest neighbour)."""
+import math
 import tempfile
 import time
 import uuid
@@ -31,6 +32,11 @@ def pictures(x: torch.Tensor, value_range: float = 1.0, scale: int = SCALE) -> l
 def gallery(x: torch.Tensor, labels: list[str]) -> list[tuple]:
     """(picture, caption) pairs for gr.Gallery from a (B, 1, H, W) batch in [-1, 1]."""
     return list(zip(pictures(x), labels))
+
+
+def square_columns(count: int) -> int:
+    """Columns for a near-square grid of `count` images."""
+    return math.ceil(math.sqrt(count))
 
 
 def grid(images: list[Image.Image], columns: int, gap: int = 4, labels: list[str] | None = None,

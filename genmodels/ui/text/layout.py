@@ -1,4 +1,5 @@
-"""The autoregressive text tab: next-token distributions, streaming generation, continuations, scoring."""
+"""The autoregressive text tab's layout and events: next-token distributions, streaming generation, continuations,
+scoring."""
 from pathlib import Path
 
 import gradio as gr
@@ -8,9 +9,9 @@ from genmodels.text.pretrained import ASSET_DIR
 from genmodels.ui import plots
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.lessons import Lesson, add_lessons
+from genmodels.text.requests import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
 from genmodels.ui.share import add_copy_link
-from genmodels.ui.text_api import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
-from genmodels.ui.text_handlers import (
+from genmodels.ui.text.views import (
     PROBABILITY_COLORS,
     SURPRISAL_COLORS,
     on_continuations,
@@ -22,6 +23,7 @@ from genmodels.ui.text_handlers import (
     on_select_token,
     redraw,
 )
+from genmodels.ui.wiring import listen
 
 EXAMPLE_PROMPTS = {  # label: prompt (our own lines, not quotations)
     "A king's command": "KING.\nBring me the map, and let the council wait.\n\nQUEEN.\n",
@@ -87,7 +89,7 @@ LESSONS = [
 ]
 
 
-def build_text_tab() -> dict:
+def build_tab() -> dict:
     """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     add_equations("text")
@@ -159,24 +161,26 @@ def build_text_tab() -> dict:
               "tokens": max_new_tokens, "continuations": count, "continuation_tokens": length}
     with share_row:
         add_copy_link("text", shared)
-    sampling = [temperature, top_k, top_p]
+    sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+    drawing = {"prompt": prompt, **sampling, "seed": seed}
     next_outputs = [distribution_plot, cumulative_plot, next_stats]
-    next_button.click(on_next_token, [prompt, *sampling, seed, next_state], [prompt, next_state, *next_outputs],
-                      api_name="ui_next_token", api_visibility="private")
+    listen(next_button.click, on_next_token, drawing | {"state": next_state}, [prompt, next_state, *next_outputs],
+           api_name="ui_next_token", api_visibility="private")
     reset_button.click(on_reset_next_token, None, [next_state, *next_outputs], api_name="ui_reset_next_token",
                        api_visibility="private")
-    for slider in sampling:
-        slider.change(redraw, [*sampling, next_state], next_outputs, api_name=f"ui_redraw_{slider.elem_id}",
-                      api_visibility="private", trigger_mode="always_last", show_progress="hidden")
-    generation = generate_button.click(on_generate, [prompt, max_new_tokens, *sampling, seed],
-                                       [generated, generation_stats, steps_state, token_index, token_plot, token_stats],
-                                       api_name="ui_generate", api_visibility="private")
+    for slider in sampling.values():
+        listen(slider.change, redraw, sampling | {"state": next_state}, next_outputs,
+               api_name=f"ui_redraw_{slider.elem_id}", api_visibility="private", trigger_mode="always_last",
+               show_progress="hidden")
+    generation = listen(generate_button.click, on_generate, drawing | {"max_new_tokens": max_new_tokens},
+                        [generated, generation_stats, steps_state, token_index, token_plot, token_stats],
+                        api_name="ui_generate", api_visibility="private")
     stop_button.click(None, None, None, cancels=[generation], api_name="ui_stop_generate", api_visibility="private")
     generated.select(on_select_token, [steps_state], token_index, api_name="ui_select_token", api_visibility="private")
-    token_index.change(on_pick_token, [token_index, steps_state], [token_plot, token_stats], api_name="ui_pick_token",
-                       api_visibility="private", show_progress="hidden")
-    continuations_button.click(on_continuations, [prompt, count, length, *sampling, seed], continuation_cards,
-                               api_name="ui_continuations", api_visibility="private")
+    listen(token_index.change, on_pick_token, {"index": token_index, "steps": steps_state}, [token_plot, token_stats],
+           api_name="ui_pick_token", api_visibility="private", show_progress="hidden")
+    listen(continuations_button.click, on_continuations, drawing | {"count": count, "max_new_tokens": length},
+           continuation_cards, api_name="ui_continuations", api_visibility="private")
     score_button.click(on_score, score_input, [score_marks, score_plot, score_stats], api_name="ui_score",
                        api_visibility="private")
     return shared

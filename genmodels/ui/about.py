@@ -2,6 +2,7 @@
 import gradio as gr
 
 from genmodels.ui.equations import LATEX
+from genmodels.ui.family import FamilyTab
 
 OVERVIEW = r"""
 ## Three ways to learn a distribution and sample from it
@@ -62,7 +63,11 @@ Shakespeare model with gray levels for tokens.
 """
 
 
-def build_about_tab() -> None:
-    """The overview text (call inside gr.Blocks)."""
+def build_tab() -> dict:
+    """The overview text (call inside gr.Blocks); a link shares no controls here."""
     gr.Markdown(OVERVIEW, latex_delimiters=LATEX)
     gr.Markdown(COMPARISON, elem_id="about-comparison")
+    return {}
+
+
+TAB = FamilyTab(id="about", label="About", build=build_tab)

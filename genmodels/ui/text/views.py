@@ -1,23 +1,14 @@
-"""UI adapters for the text tab: validate widget values, call genmodels.text, return figures and markup."""
+"""The text tab's page handlers: build the family's request from the widgets, call it, draw the result."""
 import html
-import math
 from dataclasses import asdict
 
 import gradio as gr
 
 from genmodels.text import explain
-from genmodels.text.tokenizer import encode, token_texts
-from genmodels.ui import plots, validate
-from genmodels.ui.hosting import QUICK, TEXT, on_gpu
-from genmodels.ui.text_api import (
-    MAX_NEW_TOKENS,
-    check_sampling,
-    continuations,
-    draw_next,
-    prompt_note,
-    score_text,
-    text_model,
-)
+from genmodels.text import requests as family
+from genmodels.text.tokenizer import token_texts
+from genmodels.ui import plots
+from genmodels.ui.hosting import QUICK, TEXT, answers, on_gpu
 
 PROBABILITY_BINS = [(0.5, "p ≥ 50%"), (0.1, "10–50%"), (0.01, "1–10%"), (0.0, "p < 1%")]
 SURPRISAL_BINS = [(8.0, "≥ 8 bits"), (4.0, "4–8 bits"), (1.0, "1–4 bits"), (0.0, "< 1 bit")]
@@ -25,7 +16,9 @@ SURPRISAL_BINS = [(8.0, "≥ 8 bits"), (4.0, "4–8 bits"), (1.0, "1–4 bits"),
 PROBABILITY_COLORS = {"p ≥ 50%": "#56B4E9", "10–50%": "#009E73", "1–10%": "#E69F00", "p < 1%": "#D55E00"}
 SURPRISAL_COLORS = {"< 1 bit": "#56B4E9", "1–4 bits": "#009E73", "4–8 bits": "#E69F00", "≥ 8 bits": "#D55E00"}
 STREAM_EVERY = 4  # tokens between UI refreshes while generating
+SHOWN_CANDIDATES = 15  # candidates kept per generated token for the inspector
 START_MARKER = "⟨start of text⟩ "
+NO_STEP = "Press **Next token** to see the model's next-token distribution."
 
 
 def probability_label(p: float) -> str:
@@ -48,72 +41,59 @@ def stats_markdown(view: dict, note: str = "") -> str:
     return "  \n".join(lines)
 
 
-def figures(candidates: list[dict], nucleus: dict, tm) -> tuple:
-    """The distribution chart and the cumulative (top-p) chart."""
-    tokens = token_texts(tm.tokenizer, nucleus["ids"])
-    cumulative = plots.cumulative_figure(tokens, nucleus["probs"], nucleus["cumulative"], nucleus["top_p"],
-                                         nucleus["crossing_rank"])
-    return plots.distribution_figure(candidates), cumulative
-
-
 @on_gpu(QUICK)
 def on_next_token(prompt, temperature, top_k, top_p, seed, state):
     """Draw one token, append it to the prompt, and show the distribution it came from."""
-    tm = text_model()
-    prompt_text = validate.text(prompt, "Prompt")
-    temperature, top_k, top_p, seed = check_sampling(temperature, top_k, top_p, seed, tm.model.config.vocab_size)
-    if state and state.get("text") == prompt_text:
-        ids = state["ids"]  # keep the drawn ids: re-encoding the text could merge tokens differently
-    else:
-        ids = [tm.start_id] + encode(tm.tokenizer, prompt_text)
-    prepared = explain.prompt_from_ids(tm, ids)
-    logits = explain.next_token_logits_for(tm, prepared)
-    view = draw_next(tm, logits, temperature, top_k, top_p, seed, prepared.text_tokens)
-    new_text = prompt_text + view.token
-    note = prompt_note(prepared, tm.model.config.block_size)
-    state = {"text": new_text, "ids": ids + [view.token_id], "logits": logits, "sampled": view.token_id,
-             "token": view.token, "model_prob": view.model_prob, "note": note}
-    return (new_text, state) + redraw(temperature, top_k, top_p, state)
+    continues = state and state.get("text") == prompt  # keep the drawn ids of a text drawn here
+    request = family.NextTokenRequest.build(prompt=prompt, temperature=temperature, top_k=top_k, top_p=top_p,
+                                            seed=seed, ids=state["ids"] if continues else None)
+    result = family.next_token(request)
+    view = result.view
+    state = {"text": result.text, "ids": list(result.ids), "logits": result.logits, "sampled": view.token_id,
+             "token": view.token, "model_prob": view.model_prob, "note": result.note}
+    return result.text, state, *redraw(temperature, top_k, top_p, state)
 
 
+@answers
 def redraw(temperature, top_k, top_p, state):
     """Re-apply the sliders to the stored logits of the last step (the model does not run again)."""
     if not state or state.get("logits") is None:
-        return gr.skip(), gr.skip(), "Press **Next token** to see the model's next-token distribution."
-    tm = text_model()
-    temperature, top_k, top_p, _ = check_sampling(temperature, top_k, top_p, 0, tm.model.config.vocab_size)
-    view = explain.view_settings(tm, state["logits"], temperature, top_k, top_p, state["sampled"])
+        return gr.skip(), gr.skip(), NO_STEP
+    sampling = family.Sampling.build(temperature, top_k, top_p)
+    tm = family.text_model()
+    view = explain.view_settings(tm, state["logits"], sampling.temperature, sampling.top_k, sampling.top_p,
+                                 state["sampled"])
     sampled_row = next(c for c in view["candidates"] if c["sampled"])
     summary = {**view, "token": state["token"], "model_prob": state["model_prob"],
                "adjusted_prob": sampled_row["adjusted_prob"]}
     note = state["note"]
     if not sampled_row["kept"]:
         note = (note + " " if note else "") + "With these settings the drawn token would have been removed."
-    return *figures(view["candidates"], view["nucleus"], tm), stats_markdown(summary, note)
+    nucleus = view["nucleus"]
+    cumulative = plots.cumulative_figure(token_texts(tm.tokenizer, nucleus["ids"]), nucleus["probs"],
+                                         nucleus["cumulative"], nucleus["top_p"], nucleus["crossing_rank"])
+    return plots.distribution_figure(view["candidates"]), cumulative, stats_markdown(summary, note)
 
 
 def on_reset_next_token():
     """Forget the stored step."""
-    return None, None, None, "Press **Next token** to see the model's next-token distribution."
+    return None, None, None, NO_STEP
 
 
 @on_gpu(TEXT)
 def on_generate(prompt, max_new_tokens, temperature, top_k, top_p, seed):
     """Stream up to 400 tokens, colored by probability; keep every step's candidates for inspection."""
-    tm = text_model()
-    prompt_text = validate.text(prompt, "Prompt")
-    max_new_tokens = validate.number(max_new_tokens, "Tokens to generate", 1, MAX_NEW_TOKENS, integer=True)
-    temperature, top_k, top_p, seed = check_sampling(temperature, top_k, top_p, seed, tm.model.config.vocab_size)
-    prepared = explain.prepare_prompt(tm, prompt_text)
-    note = prompt_note(prepared, tm.model.config.block_size)
+    request = family.GenerateRequest.build(prompt=prompt, max_new_tokens=max_new_tokens, temperature=temperature,
+                                           top_k=top_k, top_p=top_p, seed=seed, top_n=SHOWN_CANDIDATES)
+    note = family.generation_note(request)
     views, steps = [], []  # steps: every drawn token with its candidates, kept in the session for inspection
-    for rows in explain.stream_generation(tm, prepared, max_new_tokens, temperature, top_k, top_p, seed, top_n=15):
-        views.append(rows[0])
-        steps.append(asdict(rows[0]))
-        if len(views) % STREAM_EVERY == 0 and len(views) < max_new_tokens:  # stopping keeps what came so far
-            yield (highlighted(prompt_text, views), generation_summary(views, note), steps,
+    for view in family.stream_text(request):
+        views.append(view)
+        steps.append(asdict(view))
+        if len(views) % STREAM_EVERY == 0 and len(views) < request.max_new_tokens:  # Stop keeps what came so far
+            yield (highlighted(request.prompt, views), generation_summary(views, note), steps,
                    gr.Slider(maximum=max(2, len(views)), interactive=True), gr.skip(), gr.skip())
-    yield (highlighted(prompt_text, views), generation_summary(views, note), steps,
+    yield (highlighted(request.prompt, views), generation_summary(views, note), steps,
            gr.Slider(minimum=1, maximum=max(2, len(views)), value=1, step=1, interactive=True),
            *on_pick_token(1, steps))
 
@@ -126,17 +106,17 @@ def highlighted(prompt_text: str, views: list[explain.StepView]) -> list[tuple[s
 
 def generation_summary(views: list[explain.StepView], note: str) -> str:
     """Token count and the average surprisal of the generated tokens."""
-    bits = [-math.log2(max(v.model_prob, 1e-30)) for v in views]
-    text = (f"**{len(views)} tokens**, average surprisal {sum(bits) / len(bits):.2f} bits per token under the model. "
-            "Pick a token (click it, or use the slider) to see the distribution it was drawn from.")
+    text = (f"**{len(views)} tokens**, average surprisal {family.mean_surprisal_bits(views):.2f} bits per token "
+            "under the model. Pick a token (click it, or use the slider) to see the distribution it was drawn from.")
     return text + (f"  \n_{note}_" if note else "")
 
 
+@answers
 def on_pick_token(index, steps):
     """The distribution that generated token `index` (1-based) was drawn from."""
     if not steps:
         return gr.skip(), "Generate some text first."
-    index = min(validate.number(index, "Token", 1, MAX_NEW_TOKENS, integer=True), len(steps))
+    index = min(family.LIMITS["token"].check(index), len(steps))
     step = steps[index - 1]
     return plots.distribution_figure(step["candidates"], f"Token {index}: {plots.show_token(step['token'])}"), \
         stats_markdown(step)
@@ -150,22 +130,26 @@ def on_select_token(steps, evt: gr.SelectData):
     return min(index, len(steps))
 
 
+@on_gpu(TEXT)
 def on_continuations(prompt, count, max_new_tokens, temperature, top_k, top_p, seed) -> str:
     """Side-by-side cards of several continuations, one seed each."""
-    result = continuations(prompt, count, max_new_tokens, temperature, top_k, top_p, seed)
+    request = family.ContinuationsRequest.build(prompt=prompt, count=count, max_new_tokens=max_new_tokens,
+                                                temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
+    result = family.continuations(request)
     cards = "".join(
         f'<div class="gm-card"><div class="gm-card-head">seed {s["seed"]} · {s["mean_surprisal_bits"]:.2f} bits/token'
-        f'</div><pre>{html.escape(s["text"])}</pre></div>' for s in result["samples"])
-    note = f'<p class="gm-note">{html.escape(result["note"])}</p>' if result["note"] else ""
+        f'</div><pre>{html.escape(s["text"])}</pre></div>' for s in result.samples)
+    note = f'<p class="gm-note">{html.escape(result.note)}</p>' if result.note else ""
     return f'{note}<div class="gm-cards">{cards}</div>'
 
 
+@on_gpu(QUICK)
 def on_score(text):
     """Surprisal heat map, per-token chart and bits per character of a text."""
-    result = score_text(text)
-    marks = [(t, surprisal_label(b)) for t, b in zip(result["tokens"], result["surprisal_bits"])]
-    summary = (f"**{result['bits_per_char']:.3f} bits per character** ({result['total_bits']:.1f} bits over "
-               f"{result['characters']:,} characters, {len(result['tokens'])} tokens, "
-               f"{result['bits_per_token']:.2f} bits per token). Lower means the model found the text more "
+    result = family.score_text(family.ScoreRequest.build(text=text))
+    marks = [(t, surprisal_label(b)) for t, b in zip(result.tokens, result.surprisal_bits)]
+    summary = (f"**{result.bits_per_char:.3f} bits per character** ({result.total_bits:.1f} bits over "
+               f"{result.characters:,} characters, {len(result.tokens)} tokens, "
+               f"{result.bits_per_token:.2f} bits per token). Lower means the model found the text more "
                "predictable; training minimizes exactly this quantity (in nats) on the training plays.")
-    return marks, plots.surprisal_figure(result["tokens"], result["surprisal_bits"]), summary
+    return marks, plots.surprisal_figure(result.tokens, result.surprisal_bits), summary

@@ -1,31 +1,27 @@
 """The GAN tab: samples judged by the discriminator, latent interpolation, healthy versus collapsed, training
 replay, and the live 2-D GAN."""
-from pathlib import Path
-
 import gradio as gr
 
 from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.gan.pretrained import ASSET_DIR, KINDS
-from genmodels.ui.equations import LATEX, add_equations
-from genmodels.ui.gan_api import MAX_DISCRIMINATED, MAX_FRAMES, MAX_SAMPLES
-from genmodels.ui.gan_handlers import (
+from genmodels.gan.requests import (
+    LIMITS,
+    MAX_DISCRIMINATED,
+    MAX_FRAMES,
     MAX_FRAMES_PER_LEG,
+    MAX_SAMPLES,
     MAX_WALK_POINTS,
-    on_compare,
-    on_discriminate,
-    on_interpolate,
-    on_pick,
-    on_replay,
-    on_sample,
-    on_walk,
 )
+from genmodels.ui.equations import LATEX, add_equations
+from genmodels.ui.gan.toy import build_toy_tab
+from genmodels.ui.gan.views import on_compare, on_discriminate, on_interpolate, on_pick, on_replay, on_sample, on_walk
 from genmodels.ui.lessons import Lesson, add_lessons
 from genmodels.ui.outputs import animation, image_gallery, picture
 from genmodels.ui.share import add_copy_link
-from genmodels.ui.toy_gan_tab import build_toy_gan_tab
+from genmodels.ui.wiring import listen
 
-MAX_SEED = 2**31 - 1
+MAX_SEED = LIMITS["seed"].high
 INTRO = r"""
 A GAN trains two networks against each other. The **generator** $G$ turns a random vector $z \sim \mathcal N(0, I)$
 into an image in a single pass: no steps, no noise schedule. The **discriminator** $D$ looks at an image and says
@@ -61,7 +57,7 @@ LESSONS = [
 
 def evaluation_summary() -> str:
     """The committed `python -m genmodels.gan.evaluate` figures in words, or how to make them."""
-    e = read_log(Path(ASSET_DIR) / "evaluation.json")
+    e = read_log(ASSET_DIR / "evaluation.json")
     if e is None:
         return "No evaluation recorded yet: run `python -m genmodels.gan.evaluate > assets/gan/evaluation.json`."
     lines = []
@@ -79,7 +75,7 @@ def evaluation_summary() -> str:
 
 def collapse_recipe() -> str:
     """How the collapsed GAN was trained, from its committed log."""
-    log = read_log(Path(ASSET_DIR) / "collapsed_train_log.json")
+    log = read_log(ASSET_DIR / "collapsed_train_log.json")
     return "" if log is None else "**How the collapsed GAN was made.** " + log.get("collapse_recipe", "")
 
 
@@ -93,7 +89,7 @@ def build_samples_tab() -> dict:
             seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", elem_id="gan-seed")
             count = gr.Slider(1, MAX_SAMPLES, value=24, step=1, label="Images")
             sample_button = gr.Button("Generate", variant="primary", elem_id="gan-sample-button")
-            lesson_controls = {"kind": kind, "seed": seed, "count": count}
+            grid_controls = {"kind": kind, "seed": seed, "count": count}
             lessons_column = gr.Column()
         with gr.Column(scale=3, min_width=320):
             sample_stats = gr.Markdown(elem_id="gan-sample-stats")
@@ -103,15 +99,15 @@ def build_samples_tab() -> dict:
     with gr.Row():
         pick_end = gr.Radio(["A", "B"], value="A", label="Clicking a sample sets end")
         seed_a = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="A: seed", elem_id="gan-seed-a")
-        index_a = gr.Number(0, precision=0, minimum=0, maximum=MAX_SAMPLES - 1, label="A: image index",
+        index_a = gr.Number(0, precision=0, minimum=0, maximum=LIMITS["index"].high, label="A: image index",
                             elem_id="gan-index-a")
         seed_b = gr.Number(1, precision=0, minimum=0, maximum=MAX_SEED, label="B: seed", elem_id="gan-seed-b")
-        index_b = gr.Number(0, precision=0, minimum=0, maximum=MAX_SAMPLES - 1, label="B: image index",
+        index_b = gr.Number(0, precision=0, minimum=0, maximum=LIMITS["index"].high, label="B: image index",
                             elem_id="gan-index-b")
         frames = gr.Slider(2, MAX_FRAMES, value=12, step=1, label="Frames", elem_id="gan-frames")
     interpolate_button = gr.Button("Interpolate", variant="primary", elem_id="gan-interpolate-button")
     with lessons_column:
-        add_lessons(LESSONS, lesson_controls | {"frames": frames}, "gan-lessons")
+        add_lessons(LESSONS, grid_controls | {"frames": frames}, "gan-lessons")
     interpolation_stats = gr.Markdown(elem_id="gan-interpolation-stats")
     linear_strip = picture("Linear path", elem_id="gan-linear-strip")
     spherical_strip = picture("Spherical path", elem_id="gan-spherical-strip")
@@ -129,15 +125,17 @@ def build_samples_tab() -> dict:
         walk_gif = animation("The loop", elem_id="gan-walk-gif")
         anchors = picture("The points it passes through")
 
-    sample_button.click(on_sample, [kind, seed, count], [samples, sample_stats, grid_seed], api_name="ui_gan_sample",
-                        api_visibility="private")
+    listen(sample_button.click, on_sample, grid_controls, [samples, sample_stats, grid_seed],
+           api_name="ui_gan_sample", api_visibility="private")
+    # positional: Gradio hands the click's SelectData only to a handler whose own signature it can read
     samples.select(on_pick, [pick_end, grid_seed], [seed_a, index_a, seed_b, index_b], api_name="ui_gan_pick",
                    api_visibility="private", show_progress="hidden")
-    interpolate_button.click(on_interpolate, [kind, seed_a, index_a, seed_b, index_b, frames],
-                             [linear_strip, spherical_strip, pair_gif, norms_plot, interpolation_stats],
-                             api_name="ui_gan_interpolate", api_visibility="private")
-    walk_button.click(on_walk, [kind, walk_seed, points, per_leg], [walk_gif, anchors], api_name="ui_gan_walk",
-                      api_visibility="private")
+    ends = {"seed_a": seed_a, "index_a": index_a, "seed_b": seed_b, "index_b": index_b}
+    listen(interpolate_button.click, on_interpolate, {"kind": kind, **ends, "frames": frames},
+           [linear_strip, spherical_strip, pair_gif, norms_plot, interpolation_stats], api_name="ui_gan_interpolate",
+           api_visibility="private")
+    listen(walk_button.click, on_walk, {"kind": kind, "seed": walk_seed, "points": points, "frames_per_leg": per_leg},
+           [walk_gif, anchors], api_name="ui_gan_walk", api_visibility="private")
     return {"kind": kind, "seed": seed, "count": count, "seed_a": seed_a, "index_a": index_a, "seed_b": seed_b,
             "index_b": index_b, "frames": frames, "walk_seed": walk_seed, "points": points, "per_leg": per_leg}
 
@@ -156,8 +154,8 @@ def build_discriminator_tab() -> None:
     with gr.Row():
         least = image_gallery("Generated images it finds least real", columns=4, height=340, allow_preview=False)
         most = image_gallery("Generated images it finds most real", columns=4, height=340, allow_preview=False)
-    button.click(on_discriminate, [kind, count, seed], [histogram, stats, least, most],
-                 api_name="ui_gan_discriminate", api_visibility="private")
+    listen(button.click, on_discriminate, {"kind": kind, "count": count, "seed": seed}, [histogram, stats, least, most],
+           api_name="ui_gan_discriminate", api_visibility="private")
 
 
 def build_collapse_tab() -> None:
@@ -167,7 +165,8 @@ def build_collapse_tab() -> None:
                 + collapse_recipe())
     with gr.Row():
         seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
-        count = gr.Slider(16, MAX_DISCRIMINATED, value=256, step=16, label="Samples judged per generator")
+        count = gr.Slider(LIMITS["compared"].low, LIMITS["compared"].high, value=256, step=16,
+                          label="Samples judged per generator")
         button = gr.Button("Compare", variant="primary", elem_id="gan-compare-button")
     with gr.Row():
         healthy = image_gallery("healthy: P(real) · judge", columns=4, height=520,
@@ -177,13 +176,13 @@ def build_collapse_tab() -> None:
     stats = gr.Markdown(elem_id="gan-compare-stats")
     histogram = gr.Plot(label="Class histograms")
     gr.Markdown(evaluation_summary())
-    button.click(on_compare, [seed, count], [healthy, collapsed, histogram, stats], api_name="ui_gan_compare",
-                 api_visibility="private")
+    listen(button.click, on_compare, {"seed": seed, "count": count}, [healthy, collapsed, histogram, stats],
+           api_name="ui_gan_compare", api_visibility="private")
 
 
 def snapshot_count() -> int:
     """How many sample grids the committed healthy run logged (25 when the log is missing or unreadable)."""
-    log = read_log(Path(ASSET_DIR) / "healthy_train_log.json")
+    log = read_log(ASSET_DIR / "healthy_train_log.json")
     return 25 if log is None else len(log["snapshots"]["step"])
 
 
@@ -200,11 +199,12 @@ def build_replay_tab(tab: gr.Tab) -> None:
         grid = picture("Fixed-noise samples at this snapshot", elem_id="gan-replay-grid")
         curves = gr.Plot(label="Losses and D's outputs")
     for name, event in (("open", tab.select), ("kind", kind.change), ("snapshot", snapshot.change)):
-        event(on_replay, [kind, snapshot], [grid, curves, caption], api_name=f"ui_gan_replay_{name}",
-              api_visibility="private", trigger_mode="always_last", show_progress="hidden")
+        listen(event, on_replay, {"kind": kind, "index": snapshot}, [grid, curves, caption],
+               api_name=f"ui_gan_replay_{name}", api_visibility="private", trigger_mode="always_last",
+               show_progress="hidden")
 
 
-def build_gan_tab() -> dict:
+def build_tab() -> dict:
     """Lay out the GAN tab's sub-tabs and wire their events (call inside gr.Blocks); returns the controls a link
     shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
@@ -219,7 +219,7 @@ def build_gan_tab() -> dict:
     with gr.Tab("Training replay") as replay_tab:
         build_replay_tab(replay_tab)
     with gr.Tab("Live 2-D GAN"):
-        shared |= build_toy_gan_tab()
+        shared |= build_toy_tab()
     with share_row:
         add_copy_link("gan", shared)
     return shared

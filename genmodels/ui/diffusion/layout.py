@@ -7,9 +7,9 @@ from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.diffusion.generate import SAMPLERS
 from genmodels.diffusion.pretrained import ASSET_DIR
+from genmodels.diffusion.requests import GUIDANCE_SCALES, MAX_FRAMES, MAX_GUIDANCE, MAX_IMAGES, MAX_STEPS
 from genmodels.ui import plots
-from genmodels.ui.diffusion_api import GUIDANCE_SCALES, MAX_FRAMES, MAX_GUIDANCE, MAX_IMAGES, MAX_STEPS
-from genmodels.ui.diffusion_handlers import (
+from genmodels.ui.diffusion.views import (
     on_compare,
     on_diffuse,
     on_example,
@@ -23,6 +23,7 @@ from genmodels.ui.hosting import EXAMPLES_CACHE_MODE
 from genmodels.ui.lessons import Lesson, add_lessons
 from genmodels.ui.outputs import animation, image_gallery, picture
 from genmodels.ui.share import add_copy_link
+from genmodels.ui.wiring import listen
 
 DEFAULT_PROMPT = "a sneaker"
 EXAMPLE_PROMPTS = ["a sneaker", "a pair of trousers", "an ankle boot", "a handbag", "a summer dress",
@@ -97,7 +98,7 @@ def first_similarity():
         return None
 
 
-def build_diffusion_tab() -> dict:
+def build_tab() -> dict:
     """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     add_equations("diffusion")
@@ -173,39 +174,40 @@ def build_diffusion_tab() -> dict:
                 gr.Markdown(summary)
                 gr.Plot(value=figure, label="Training loss")
 
-    settings = [prompt, guidance, steps, sampler, eta, seed, count]
-    with examples_column:
-        gr.Examples([[p, 3.0, 50, "DDIM", 0.0, 0, 8] for p in EXAMPLE_PROMPTS], inputs=settings,
+    settings = {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler, "eta": eta, "seed": seed,
+                "count": count}
+    with examples_column:  # gr.Examples passes its inputs in order: on_example's parameters are in that order too
+        gr.Examples([[p, 3.0, 50, "DDIM", 0.0, 0, 8] for p in EXAMPLE_PROMPTS], inputs=list(settings.values()),
                     outputs=[result_gallery, strip, gif, noise_plot, diffusion_stats], fn=on_example,
                     cache_examples=True, cache_mode=EXAMPLES_CACHE_MODE, api_name="ui_diffusion_example",
                     api_visibility="private", elem_id="diffusion-examples",
                     label="Examples (guidance 3, 50 DDIM steps, seed 0): answered from a cache",
                     example_labels=[p or "(empty: unconditional)" for p in EXAMPLE_PROMPTS])
-    shared = {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler, "eta": eta, "seed": seed,
-              "count": count, "example": example, "t": t_slider, "noise_seed": forward_seed, "seed_a": seed_a,
+    shared = {**settings, "example": example, "t": t_slider, "noise_seed": forward_seed, "seed_a": seed_a,
               "seed_b": seed_b, "frames": frames}
     with share_row:
         add_copy_link("diffusion", shared)
     scrub_views = [scrub_xt, scrub_x0, scrub_eps, scrub_caption]
-    diffuse_button.click(on_diffuse, settings, [result_gallery, strip, scrub, gif, noise_plot, similarity_plot,
-                                                diffusion_stats, trajectory_state, *scrub_views],
-                         api_name="ui_diffuse", api_visibility="private")
+    listen(diffuse_button.click, on_diffuse, settings, [result_gallery, strip, scrub, gif, noise_plot, similarity_plot,
+                                                        diffusion_stats, trajectory_state, *scrub_views],
+           api_name="ui_diffuse", api_visibility="private")
     prompt.change(on_understood, prompt, similarity_plot, api_name="ui_understood", api_visibility="private",
                   trigger_mode="always_last", show_progress="hidden")
     # input, not change: on_diffuse already sends the views for the slider value it sets, and drawing the same
     # images again would rewrite Gradio's cached files while the browser is still reading them
-    scrub.input(on_scrub, [scrub, trajectory_state], scrub_views, api_name="ui_scrub", api_visibility="private",
-                show_progress="hidden", trigger_mode="always_last")
-    compare_button.click(on_compare, [prompt, steps, seed, count], compare_galleries, api_name="ui_compare_guidance",
-                         api_visibility="private")
-    forward_inputs = [example, t_slider, forward_seed]
-    forward_tab.select(on_forward, forward_inputs, [*forward_images, forward_text, schedule_plot],
-                       api_name="ui_forward_open", api_visibility="private", show_progress="hidden")
-    for control in forward_inputs:
-        control.change(on_forward, forward_inputs, [*forward_images, forward_text, schedule_plot],
-                       api_name=f"ui_forward_{control.elem_id or control.label.split()[0].lower()}",
-                       api_visibility="private", trigger_mode="always_last", show_progress="hidden")
-    interpolate_button.click(on_interpolate, [prompt, seed_a, seed_b, frames, steps, guidance],
-                             [morph_strip, morph_gif],
-                             api_name="ui_interpolate_noise", api_visibility="private")
+    listen(scrub.input, on_scrub, {"index": scrub, "trajectory": trajectory_state}, scrub_views, api_name="ui_scrub",
+           api_visibility="private", show_progress="hidden", trigger_mode="always_last")
+    listen(compare_button.click, on_compare, {"prompt": prompt, "steps": steps, "seed": seed, "count": count},
+           compare_galleries, api_name="ui_compare_guidance", api_visibility="private")
+    forward_inputs = {"example": example, "t": t_slider, "seed": forward_seed}
+    forward_outputs = [*forward_images, forward_text, schedule_plot]
+    listen(forward_tab.select, on_forward, forward_inputs, forward_outputs, api_name="ui_forward_open",
+           api_visibility="private", show_progress="hidden")
+    for control in forward_inputs.values():
+        listen(control.change, on_forward, forward_inputs, forward_outputs,
+               api_name=f"ui_forward_{control.elem_id or control.label.split()[0].lower()}",
+               api_visibility="private", trigger_mode="always_last", show_progress="hidden")
+    listen(interpolate_button.click, on_interpolate,
+           {"prompt": prompt, "seed_a": seed_a, "seed_b": seed_b, "frames": frames, "steps": steps,
+            "guidance": guidance}, [morph_strip, morph_gif], api_name="ui_interpolate_noise", api_visibility="private")
     return shared

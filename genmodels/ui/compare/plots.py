@@ -1,10 +1,9 @@
 """Pure plotly figure builders for the Compare tab: quality against speed, and the training curves together."""
 import plotly.graph_objects as go
 
-from genmodels.ui.gan_plots import GREEN
 from genmodels.ui.plots import BLUE, GREY, ORANGE, SKY, VERMILLION, styled
 
-PURPLE = "#CC79A7"
+GREEN, PURPLE = "#009E73", "#CC79A7"  # Okabe-Ito, as plots.py's colors (the GAN tab's green)
 
 
 def quality_speed_figure(report: dict) -> go.Figure:

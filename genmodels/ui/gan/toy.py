@@ -3,18 +3,20 @@
 The run lives in a gr.State, so two sessions never share one; `toy_gan_step` is both the button's event and the
 public API endpoint (gradio_client keeps its session, so repeated calls continue the same run).
 """
+import inspect
 from dataclasses import asdict
 
 import gradio as gr
 
 from genmodels.gan import toy2d
-from genmodels.gan.toy2d import PRESETS, ToyGAN, ToySettings
-from genmodels.runtime import timer
-from genmodels.ui import gan_plots, validate
+from genmodels.gan.requests import LIMITS, MAX_STEPS_PER_CALL
+from genmodels.gan.toy2d import PRESETS, ToyGAN
+from genmodels.gan.toy_requests import ToyStepRequest, toy_preset, toy_settings, train_toy
 from genmodels.ui.equations import LATEX
+from genmodels.ui.gan import plots
+from genmodels.ui.hosting import answers
+from genmodels.ui.wiring import listen
 
-MAX_STEPS_PER_CALL = 2000
-UPDATES_PER_CALL = 10  # streamed redraws while training
 SESSION_SECONDS = 3600  # an idle session's run is dropped after an hour
 DEFAULT_PRESET = next(iter(PRESETS))
 INTRO = r"""
@@ -44,15 +46,6 @@ SETTINGS_HELP = r"""
 """
 
 
-def settings_from(dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth) -> ToySettings:
-    """Widget values as validated ToySettings, or a gr.Error listing every bad value."""
-    try:
-        return ToySettings(dataset=dataset, loss=loss, lr_g=lr_g, lr_d=lr_d, d_steps=d_steps, seed=seed,
-                           batch_size=batch_size, latent_dim=latent_dim, hidden=hidden, depth=depth).validate()
-    except (TypeError, ValueError) as err:
-        raise gr.Error(f"Invalid setting: {err}.") from None
-
-
 def summary(snapshot: dict, note: str = "") -> str:
     """Where the run stands, in words: step, losses, D's outputs, modes covered, distance to the data."""
     lines = [f"**Step {snapshot['step']:,}** (a session may train up to {toy2d.MAX_TOTAL_STEPS:,} steps)."]
@@ -75,74 +68,72 @@ def summary(snapshot: dict, note: str = "") -> str:
     return "\n\n".join(lines)
 
 
-def views(snapshot, note: str = "") -> tuple:
+def draw(snapshot, note: str = "") -> tuple:
     """The plane, the loss curves, the summary and the raw numbers for one snapshot."""
     data = snapshot.to_dict()
-    curves = gan_plots.training_curves_figure(data["history"], "Losses and the discriminator's mean outputs")
+    curves = plots.training_curves_figure(data["history"], "Losses and the discriminator's mean outputs")
     numbers = {k: data[k] for k in ("step", "last", "modes_covered", "n_modes", "in_modes", "distance",
                                     "distance_floor", "diverged", "message")}
-    return gan_plots.toy_figure(data), curves, summary(data, note), numbers
+    return plots.toy_figure(data), curves, summary(data, note), numbers
 
 
+@answers
 def toy_gan_step(run, dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0, steps=200,
                  batch_size=256, latent_dim=2, hidden=128, depth=3):
     """Train this session's toy GAN `steps` more steps with the given settings, streaming the picture."""
-    settings = settings_from(dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth)
-    steps = validate.number(steps, "Steps", 1, MAX_STEPS_PER_CALL, integer=True)
-    note = ""
-    if run is None:
-        run = ToyGAN(settings)
-    elif run.adopt(settings):
-        note = "The data, seed or network sizes changed, so a new run started."
-    if run.diverged or run.steps >= toy2d.MAX_TOTAL_STEPS:
-        yield run, *views(run.snapshot(), "Press **Reset** to start again.")
-        return
-    start, latest = run.steps, None
-    with timer() as elapsed:
-        for snapshot in run.train(steps, every=max(1, steps // UPDATES_PER_CALL)):
-            if latest is not None:  # the last snapshot waits for the speed figure, so it is drawn once
-                yield run, *views(latest, note)
-            latest = snapshot
-    rate = (run.steps - start) / max(elapsed.seconds, 1e-9)
-    yield run, *views(latest, f"{note} Trained {run.steps - start} steps at {rate:,.0f} steps/s on the CPU.")
+    request = ToyStepRequest.build(steps=steps, dataset=dataset, loss=loss, lr_g=lr_g, lr_d=lr_d, d_steps=d_steps,
+                                   seed=seed, batch_size=batch_size, latent_dim=latent_dim, hidden=hidden, depth=depth)
+    for update in train_toy(run, request):
+        yield update.run, *draw(update.snapshot, update.note)
 
 
-def toy_gan_reset(dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth):
+STEP_ARGUMENTS = tuple(inspect.signature(toy_gan_step).parameters)  # the public endpoint's order
+
+
+@answers
+def toy_gan_reset(**settings):
     """A fresh run with the current settings, shown at step 0."""
-    run = ToyGAN(settings_from(dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth))
-    return run, *views(run.snapshot(), "New run: press **Train** to start.")
+    run = ToyGAN(toy_settings(**settings))
+    return run, *draw(run.snapshot(), "New run: press **Train** to start.")
 
 
-def apply_preset(name):
-    """The preset's settings into the widgets."""
-    if name not in PRESETS:
-        raise gr.Error(f"Preset must be one of {', '.join(PRESETS)}.")
-    s = asdict(PRESETS[name])
-    return [s[k] for k in ("dataset", "loss", "lr_g", "lr_d", "d_steps", "seed", "batch_size", "latent_dim",
-                           "hidden", "depth")]
+@answers
+def apply_preset(name) -> dict:
+    """The preset's value of each setting, by name."""
+    return asdict(toy_preset(name))
 
 
-def build_toy_gan_tab() -> dict:
+def span(name: str) -> dict:
+    """A slider's range: the limit's ends."""
+    return {"minimum": LIMITS[name].low, "maximum": LIMITS[name].high}
+
+
+def build_toy_tab() -> dict:
     """Lay out the live 2-D GAN and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     defaults = PRESETS[DEFAULT_PRESET]
+    settings = {}  # ToySettings' field name -> its widget, each made once by `setting`
+
+    def setting(name: str, widget, **options) -> None:
+        settings[name] = widget(value=getattr(defaults, name), **options)
+
     run_state = gr.State(None, time_to_live=SESSION_SECONDS)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             preset = gr.Dropdown(list(PRESETS), value=DEFAULT_PRESET, label="Preset", elem_id="toy-preset")
-            dataset = gr.Radio(list(toy2d.DATASETS), value=defaults.dataset, label="Real data")
-            loss = gr.Radio(list(toy2d.LOSSES), value=defaults.loss, label="Generator loss")
+            setting("dataset", gr.Radio, choices=list(toy2d.DATASETS), label="Real data")
+            setting("loss", gr.Radio, choices=list(toy2d.LOSSES), label="Generator loss")
             with gr.Row():
-                # no minimum/maximum on these Numbers: settings_from() checks them and names the bad one
-                lr_g = gr.Number(defaults.lr_g, label="G learning rate", step=1e-4, elem_id="toy-lr-g")
-                lr_d = gr.Number(defaults.lr_d, label="D learning rate", step=1e-4, elem_id="toy-lr-d")
-            d_steps = gr.Slider(*toy2d.D_STEPS_RANGE, value=defaults.d_steps, step=1, label="D steps per G step")
-            seed = gr.Number(defaults.seed, precision=0, label="Seed")
+                # no minimum/maximum on these Numbers: the request checks them and names the bad one
+                setting("lr_g", gr.Number, label="G learning rate", step=1e-4, elem_id="toy-lr-g")
+                setting("lr_d", gr.Number, label="D learning rate", step=1e-4, elem_id="toy-lr-d")
+            setting("d_steps", gr.Slider, **span("d_steps"), step=1, label="D steps per G step")
+            setting("seed", gr.Number, precision=0, label="Seed")
             with gr.Accordion("Networks and batch", open=False):
-                batch_size = gr.Slider(*toy2d.BATCH_RANGE, value=defaults.batch_size, step=16, label="Batch size")
-                latent_dim = gr.Slider(*toy2d.LATENT_RANGE, value=defaults.latent_dim, step=1, label="Noise size")
-                hidden = gr.Slider(*toy2d.HIDDEN_RANGE, value=defaults.hidden, step=8, label="Neurons per layer")
-                depth = gr.Slider(*toy2d.DEPTH_RANGE, value=defaults.depth, step=1, label="Hidden layers")
+                setting("batch_size", gr.Slider, **span("batch_size"), step=16, label="Batch size")
+                setting("latent_dim", gr.Slider, **span("latent_dim"), step=1, label="Noise size")
+                setting("hidden", gr.Slider, **span("hidden"), step=8, label="Neurons per layer")
+                setting("depth", gr.Slider, **span("depth"), step=1, label="Hidden layers")
             steps = gr.Slider(10, MAX_STEPS_PER_CALL, value=500, step=10, label="Steps per press",
                               elem_id="toy-steps")
             with gr.Row():
@@ -157,15 +148,18 @@ def build_toy_gan_tab() -> dict:
             with gr.Accordion("Raw numbers", open=False):
                 numbers = gr.JSON(label="Latest snapshot", elem_id="toy-numbers")
 
-    settings = [dataset, loss, lr_g, lr_d, d_steps, seed, batch_size, latent_dim, hidden, depth]
+    def show_preset(name):
+        """The preset's settings into their widgets."""
+        return {settings[field]: value for field, value in apply_preset(name).items()}
+
     outputs = [run_state, plane, curves, stats, numbers]
-    preset.change(apply_preset, preset, settings, api_name="ui_toy_preset", api_visibility="private",
+    preset.change(show_preset, preset, list(settings.values()), api_name="ui_toy_preset", api_visibility="private",
                   show_progress="hidden")
-    # preprocess=False: the handlers get the values as sent and check every one themselves (settings_from), since
-    # Gradio's Slider and Number crash on text, lists or NaN from an API caller instead of saying what is wrong
-    train_button.click(toy_gan_step, [run_state, *settings[:6], steps, *settings[6:]], outputs,
-                       api_name="toy_gan_step", concurrency_limit=4, show_progress="minimal", preprocess=False)
-    reset_button.click(toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private",
-                       preprocess=False)
-    names = ("dataset", "loss", "lr_g", "lr_d", "d_steps", "seed", "batch_size", "latent_dim", "hidden", "depth")
-    return {f"toy_{name}": control for name, control in zip(names, settings)} | {"toy_steps": steps}
+    # preprocess=False: the handlers get the values as sent and the request checks every one, since Gradio's Slider
+    # and Number crash on text, lists or NaN from an API caller instead of saying what is wrong
+    step_inputs = {"run": run_state, **settings, "steps": steps}
+    train_button.click(toy_gan_step, [step_inputs[name] for name in STEP_ARGUMENTS], outputs, api_name="toy_gan_step",
+                       concurrency_limit=4, show_progress="minimal", preprocess=False)
+    listen(reset_button.click, toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private",
+           preprocess=False)
+    return {f"toy_{name}": control for name, control in (settings | {"steps": steps}).items()}

@@ -1,0 +1,107 @@
+"""The pixel family's requests and results: every limit, every check, and the functions the page and the API share.
+
+`PixelRequest.build(label=..., count=..., temperature=...)` validates the named values against LIMITS (the sampling
+settings with the text family's `Sampling`, top-k bounded by the model's gray levels) or raises RequestError;
+`sample` and `sample_stream` draw the same images for the same request.
+"""
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from genmodels.checkpoint import CheckpointError
+from genmodels.data.fashion_mnist import CLASS_NAMES, to_model_range
+from genmodels.errors import RequestError
+from genmodels.eval.judge import judged
+from genmodels.pixels.model import PIXELS, dequantize
+from genmodels.pixels.sample import PixelModel, load_pixel_model, pixel_stream
+from genmodels.runtime import timer
+from genmodels.text.requests import Sampling
+from genmodels.text.sampling import TokenStep
+from genmodels.validation import Bound, Choice
+
+ANY_CLASS = "any class"
+LIMITS = {
+    "label": Choice("Class", (*CLASS_NAMES, ANY_CLASS)),  # or a class index 0-9
+    "count": Bound("Number of images", 1, 16, integer=True),
+    "pixel": Bound("Pixel", 1, PIXELS, integer=True),  # a pixel of image 1 to inspect (1-based)
+}
+LABELS = list(LIMITS["label"].options)
+MAX_IMAGES = int(LIMITS["count"].high)
+
+
+def pixel_model() -> PixelModel:
+    """The committed pixel transformer, or a RequestError naming the command that makes it."""
+    try:
+        return load_pixel_model()
+    except (CheckpointError, FileNotFoundError) as err:
+        raise RequestError(f"The pixel model is unavailable: {err}") from None
+
+
+def class_id(label) -> int | None:
+    """A class name (or its index 0-9) as a class id; "any class" as None."""
+    if isinstance(label, str) and label in LABELS:
+        return None if label == ANY_CLASS else CLASS_NAMES.index(label)
+    if isinstance(label, int) and not isinstance(label, bool) and 0 <= label < len(CLASS_NAMES):
+        return label
+    raise RequestError(f"{LIMITS['label'].name} must be one of {', '.join(LABELS)} (or 0-9).")
+
+
+@dataclass(frozen=True)
+class PixelRequest:
+    """`count` images of class `label` (None: any class), every pixel drawn with `sampling`."""
+    label: int | None
+    count: int
+    sampling: Sampling
+
+    @classmethod
+    def build(cls, label="Sneaker", count=4, temperature=1.0, top_k=0, top_p=1.0, seed=0) -> "PixelRequest":
+        levels = pixel_model().model.config.levels
+        sampling = Sampling.build(temperature, top_k, top_p, seed, vocab_size=levels)
+        return cls(class_id(label), LIMITS["count"].check(count), sampling)
+
+
+@dataclass(frozen=True)
+class PixelResult:
+    """Finished images: their gray-level tokens (count, 784), the images as uint8 (count, 28, 28), the judge's
+    verdicts, the drawing time and the device it ran on."""
+    tokens: torch.Tensor
+    images: torch.Tensor
+    judge: list[dict]
+    seconds: float
+    levels: int
+    label: int | None
+    device: str
+    network_evaluations: int = PIXELS  # per image: one per pixel
+
+    @property
+    def x(self) -> torch.Tensor:
+        """The images as (count, 1, 28, 28) in [-1, 1]."""
+        return to_model_range(self.images)
+
+    def to_json(self) -> dict:
+        return {"images": self.images.tolist(), "judge": self.judge, "seconds": round(self.seconds, 3),
+                "network_evaluations_per_image": self.network_evaluations, "levels": self.levels,
+                "class": None if self.label is None else CLASS_NAMES[self.label]}
+
+
+def sample_stream(request: PixelRequest) -> Iterator[TokenStep]:
+    """One TokenStep per pixel (784, raster order); its `token` (count,) is that pixel's level in every image."""
+    s = request.sampling
+    return pixel_stream(pixel_model().model, request.label, request.count, s.temperature, s.top_k, s.top_p, s.seed)
+
+
+def finished(request: PixelRequest, tokens: torch.Tensor, seconds: float) -> PixelResult:
+    """The result of drawing `tokens` (count, 784) for `request` in `seconds`, judged."""
+    model = pixel_model().model
+    levels = model.config.levels
+    images = dequantize(tokens.cpu(), levels).view(request.count, 28, 28)
+    return PixelResult(tokens=tokens.cpu(), images=images, judge=judged(to_model_range(images)), seconds=seconds,
+                       levels=levels, label=request.label, device=str(next(model.parameters()).device))
+
+
+def sample(request: PixelRequest) -> PixelResult:
+    """The whole drawing at once (sample_stream drained), timed."""
+    with timer() as elapsed:
+        tokens = torch.stack([step.token for step in sample_stream(request)], 1).cpu()  # (count, 784)
+    return finished(request, tokens, elapsed.seconds)

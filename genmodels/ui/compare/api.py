@@ -1,0 +1,25 @@
+"""The Compare tab's JSON endpoints: build the race request from the named arguments, run it, send the result."""
+import gradio as gr
+
+from genmodels.eval import requests as family
+from genmodels.ui.hosting import RACE, answers, on_gpu
+
+
+@on_gpu(RACE)
+def race(label: str = "Sneaker", diffusion_steps: int = 50, seed: int = 0) -> dict:
+    """One sample from each family on this device, one after another: the image, wall time and network
+    evaluations of each (the GAN draws any class; the others are asked for `label`)."""
+    request = family.RaceRequest.build(label=label, diffusion_steps=diffusion_steps, seed=seed)
+    return family.race(request).to_json()
+
+
+@answers
+def compare_report() -> dict:
+    """Every measured figure of every model, as committed in assets/report.json with its command, device, date."""
+    return family.load_report()
+
+
+def register_api() -> None:
+    """Expose race and compare_report as API endpoints (call inside a gr.Blocks context)."""
+    gr.api(race, api_name="race", concurrency_limit=1)
+    gr.api(compare_report, api_name="compare_report")
