@@ -19,7 +19,7 @@ SAMPLERS = ("DDIM", "DDPM")
 Conditions = tuple[torch.Tensor, torch.Tensor]  # (cond, uncond) text vectors, (B, D) each
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     """Everything that determines a sample: same settings and seed give the same images on one device."""
     prompt: str = ""

@@ -5,7 +5,7 @@ against LIMITS or raises RequestError; the family's function takes the request a
 `result.to_json()`, the page draws the result.
 """
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Iterator
 
 import torch
@@ -68,15 +68,9 @@ def example_index(name: str) -> int:
 
 
 @dataclass(frozen=True)
-class DiffusionRequest:
-    """Sample `count` images from `prompt`: everything that determines them (same request, same images on a device)."""
-    prompt: str
-    guidance: float
-    steps: int
-    sampler: str
-    eta: float
-    seed: int
-    count: int
+class DiffusionRequest(generate.Settings):
+    """Sample `count` images from `prompt`: the sampler's Settings, validated (same request, same images on a
+    device)."""
 
     @classmethod
     def build(cls, prompt="a sneaker", guidance=3.0, steps=50, sampler="DDIM", eta=0.0, seed=0,
@@ -84,10 +78,6 @@ class DiffusionRequest:
         return cls(prompt=LIMITS["prompt"].check(prompt), guidance=LIMITS["guidance"].check(guidance),
                    steps=LIMITS["steps"].check(steps), sampler=LIMITS["sampler"].check(sampler),
                    eta=LIMITS["eta"].check(eta), seed=LIMITS["seed"].check(seed), count=LIMITS["count"].check(count))
-
-    def settings(self) -> generate.Settings:
-        """The sampler's settings (generate's mutable twin of this request)."""
-        return generate.Settings(**asdict(self))
 
 
 @dataclass(frozen=True)
@@ -126,19 +116,18 @@ DIFFUSE_BATCHER = Batcher(lambda requests: generate.sample_requests(diffusion_mo
 
 def diffuse(request: DiffusionRequest) -> DiffusionResult:
     """The finished images, batched with concurrent requests that can share a batch (nothing is recorded)."""
-    settings = request.settings()
-    return diffusion_result(request, DIFFUSE_BATCHER.submit(generate.batch_key(settings), settings))
+    return diffusion_result(request, DIFFUSE_BATCHER.submit(generate.batch_key(request), request))
 
 
 def diffuse_stream(request: DiffusionRequest) -> Iterator[tuple[DiffusionStep, generate.Trajectory]]:
     """(step, trajectory so far) after every step, about 100 of them recorded; pass the last trajectory to
     diffusion_result. Alone, not batched: a shared batch could not stream each request its own steps."""
-    yield from generate.sample_stream(diffusion_model(), request.settings())
+    yield from generate.sample_stream(diffusion_model(), request)
 
 
 def diffuse_recorded(request: DiffusionRequest) -> DiffusionResult:
     """What diffuse_stream ends with, at once (what a cached example stores)."""
-    return diffusion_result(request, generate.sample(diffusion_model(), request.settings()))
+    return diffusion_result(request, generate.sample(diffusion_model(), request))
 
 
 @dataclass(frozen=True)

@@ -96,10 +96,10 @@ def race_entries(request: RaceRequest) -> Iterator[RaceEntry]:
     with timer() as elapsed:
         image = generate(gan, sample_latents(request.seed, 1, gan.config.latent_dim))
     yield entry("gan", image, elapsed.seconds, 1, next(gan.generator.parameters()).device)
-    settings = DiffusionRequest.build(prompt=PHRASES[request.label][1], guidance=GUIDANCE,
-                                      steps=request.diffusion_steps, seed=request.seed, count=1).settings()
+    asked = DiffusionRequest.build(prompt=PHRASES[request.label][1], guidance=GUIDANCE, steps=request.diffusion_steps,
+                                   seed=request.seed, count=1)
     with timer() as elapsed:
-        trajectory = diffusion.sample(dm, settings, keep=0)  # alone, not batched: its time is its own
+        trajectory = diffusion.sample(dm, asked, keep=0)  # alone, not batched: its time is its own
     yield entry("diffusion", trajectory.images, elapsed.seconds, trajectory.network_evaluations,
                 dm.unet.conv_in.weight.device)
     with timer() as elapsed:

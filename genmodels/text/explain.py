@@ -14,6 +14,7 @@ from genmodels.text.sampling import (
     adjust_logits,
     apply_temperature,
     apply_top_k,
+    apply_top_p,
     entropy_bits,
     generate_tokens,
     next_token_logits,
@@ -56,10 +57,11 @@ def nucleus_view(logits: torch.Tensor, temperature: float, top_k: int, top_p: fl
                  max_n: int = 60) -> dict:
     """What top-p sees: the distribution after temperature and top-k, sorted, with its running total; at least
     `top_n` tokens are listed, more (up to `max_n`) when needed to show the token that crosses p."""
-    probs = apply_top_k(apply_temperature(logits.float(), temperature), top_k).softmax(-1)  # (V,)
+    before_top_p = apply_top_k(apply_temperature(logits.float(), temperature), top_k)  # (V,)
+    probs = before_top_p.softmax(-1)
     sorted_probs, order = probs.sort(descending=True)
     cumulative = sorted_probs.cumsum(-1)
-    crossing = int((cumulative < top_p).sum().clamp(max=len(probs) - 1))  # first rank whose total reaches p
+    crossing = int(torch.isfinite(apply_top_p(before_top_p, top_p)).sum()) - 1  # the last token top-p keeps
     shown = max(top_n, min(crossing + 3, max_n))
     return {"ids": order[:shown].tolist(), "probs": sorted_probs[:shown].tolist(),
             "cumulative": cumulative[:shown].tolist(), "top_p": top_p, "crossing_rank": crossing}
