@@ -39,3 +39,10 @@ def test_bad_pixel_and_race_input_gets_a_clear_error(client, api_name, kwargs, w
     with pytest.raises(AppError) as excinfo:
         call(client, api_name, **kwargs)
     assert_clean_error(excinfo, *words)
+
+
+def test_the_race_says_the_unconditional_gan_was_not_asked_for_the_class():
+    from genmodels.ui.compare.views import on_race
+
+    *_, table = list(on_race("Sneaker", 1, 0))[-1]
+    assert "asked for a Sneaker" in table and "GAN cannot be asked" in table

@@ -78,3 +78,16 @@ def test_bad_forward_and_interpolation_inputs(client):
     assert_clean_error(excinfo, "frames")
     assert call(client, "diffuse", prompt="🎭 \x00 boots", guidance=3, steps=2, sampler="DDPM", eta=0, seed=0,
                 count=1)["images"]
+
+
+def test_the_film_strip_ends_on_the_final_image_even_with_few_steps():
+    import numpy as np
+
+    from genmodels.diffusion import requests as family
+    from genmodels.ui import images
+    from genmodels.ui.diffusion.views import film_strip
+
+    result = family.diffuse_recorded(family.DiffusionRequest.build(prompt="a bag", steps=3, count=1))
+    strip = np.asarray(film_strip(result.trajectory))
+    final = np.asarray(images.upscale(images.to_uint8(result.trajectory.images)[0], 4))
+    assert (strip[:final.shape[0], -final.shape[1]:] == final).all()  # the top row's last picture

@@ -9,7 +9,7 @@ from genmodels.ui.diffusion import api as diffusion_api
 from genmodels.ui.diffusion.layout import build_tab as build_diffusion_tab
 from genmodels.ui.gan.layout import build_tab as build_gan_tab
 from genmodels.ui.pixels.layout import build_tab as build_pixels_tab
-from genmodels.ui.share import MAX_SHARED_TEXT, restore, settings_query
+from genmodels.ui.share import MAX_SHARED_TEXT, restore, restore_message, settings_query
 from genmodels.ui.text import api as text_api
 from genmodels.ui.text.layout import build_tab as build_text_tab
 
@@ -87,3 +87,11 @@ def test_bad_choices_fractions_long_text_and_unknown_tabs_are_refused(shared):
 def test_a_whole_number_control_refuses_a_fraction_but_a_fine_slider_keeps_it(shared):
     _, restored, problems = restore({"text.seed": "1.5", "text.top_p": "0.123"}, shared)
     assert restored == {("text", "top_p"): 0.123} and "whole number" in problems[0]
+
+
+def test_the_notice_says_what_a_link_restored_and_never_claims_values_it_did_not():
+    assert restore_message("text", {("text", "seed"): 3}, []).startswith("**Settings restored from the link** (1 value)")
+    nothing = restore_message(None, {}, ["text.temperature='hot' is not a number"])
+    assert nothing.startswith("**Nothing in this link could be restored**") and "0 values" not in nothing
+    assert "hot" in nothing
+    assert "held no settings" in restore_message("gan", {}, [])

@@ -46,6 +46,13 @@ def test_surprisal_and_loss_figures():
     log = {"train": {"step": [0, 10], "loss": [8.0, 5.0]}, "val": {"step": [0, 10], "loss": [8.1, 5.5]}}
     fig = plots.loss_curves_figure(log)
     assert [list(t.y) for t in fig.data] == [[8.0, 5.0], [8.1, 5.5]]
+    in_bits = plots.loss_curves_figure(log, scale=1 / math.log(2))
+    assert list(in_bits.data[0].y) == pytest.approx([8.0 / math.log(2), 5.0 / math.log(2)])
+
+
+def test_a_long_legend_goes_under_the_plot_instead_of_over_its_title():
+    fig = plots.noise_levels_figure([999, 500, 0], [1.0, 0.7, 0.01])
+    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
 
 
 def test_show_token_makes_whitespace_and_control_characters_visible():

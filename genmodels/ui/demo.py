@@ -23,6 +23,9 @@ CSS = """
 .gm-tokens .token .text, .gm-tokens .textspan { white-space: pre; }
 /* Presenter mode: everything (text, images, charts) about a third larger, for a projector at the back of a room. */
 body.gm-presenter gradio-app .main { zoom: 1.35; }
+/* The comparison tables' row headers stay whole words ("Generation", not "Genera/tion"). */
+#compare-table :is(th, td):first-child, #about-comparison :is(th, td):first-child { min-width: 7.5em;
+  word-break: normal; overflow-wrap: normal; hyphens: none; }
 /* On a phone the comparison tables scroll sideways instead of breaking words into one letter per line. */
 @media (max-width: 720px) {
   #compare-table table, #about-comparison table { display: block; overflow-x: auto; }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 SCALE = 6  # 28 px -> 168 px: big enough to see, pixels kept sharp
 
@@ -41,9 +41,11 @@ def square_columns(count: int) -> int:
 
 def grid(images: list[Image.Image], columns: int, gap: int = 4, labels: list[str] | None = None,
          background: int = 255) -> Image.Image:
-    """Images laid out in rows of `columns`, optional captions under each."""
+    """Images laid out in rows of `columns`, optional captions under each, in a font that scales with the images
+    (a fixed 11 px font ends up about 6 px high once a wide strip is fitted to the page)."""
     width, height = images[0].size
-    label_height = 16 if labels else 0
+    font = ImageFont.load_default(size=max(12, width // 7))
+    label_height = font.size + 6 if labels else 0
     rows = -(-len(images) // columns)
     canvas = Image.new("L", (columns * (width + gap) - gap, rows * (height + gap + label_height) - gap), background)
     draw = ImageDraw.Draw(canvas)
@@ -51,7 +53,7 @@ def grid(images: list[Image.Image], columns: int, gap: int = 4, labels: list[str
         x, y = (i % columns) * (width + gap), (i // columns) * (height + gap + label_height)
         canvas.paste(picture, (x, y))
         if labels:
-            draw.text((x + 2, y + height + 2), labels[i], fill=0)
+            draw.text((x + 2, y + height + 2), labels[i], fill=0, font=font)
     return canvas
 
 

@@ -2,6 +2,7 @@
 import plotly.graph_objects as go
 
 BLUE, ORANGE, VERMILLION, SKY, GREY, BLACK = "#0072B2", "#E69F00", "#D55E00", "#56B4E9", "#BBBBBB", "#000000"
+GREEN, PURPLE = "#009E73", "#CC79A7"
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 
@@ -16,6 +17,13 @@ def styled(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
     fig.update_layout(title=dict(text=title, x=0.01), height=height, font=FONT, template="plotly_white",
                       margin=dict(l=50, r=20, t=60, b=70), legend=dict(orientation="h", y=1.02, x=1, xanchor="right",
                                                                          yanchor="bottom"))
+    return fig
+
+
+def below_legend(fig: go.Figure) -> go.Figure:
+    """Move the legend under the plot, where a long one does not cover the title."""
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"),
+                      margin=dict(b=130))
     return fig
 
 
@@ -77,14 +85,15 @@ def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
 
 
 def loss_curves_figure(log: dict, title: str = "Training", y_title: str = "cross-entropy (nats / token)",
-                       val_name: str = "validation (held-out plays)") -> go.Figure:
-    """Train loss, and validation loss when the log has it, against step, from a JSON training log."""
+                       val_name: str = "validation (held-out plays)", scale: float = 1.0) -> go.Figure:
+    """Train loss, and validation loss when the log has it, against step, from a JSON training log; each loss
+    multiplied by `scale` (1 / ln 2 turns nats into bits)."""
     fig = go.Figure()
-    fig.add_scatter(x=log["train"]["step"], y=log["train"]["loss"], name="train", mode="lines",
+    fig.add_scatter(x=log["train"]["step"], y=[v * scale for v in log["train"]["loss"]], name="train", mode="lines",
                     line=dict(color=SKY, width=1))
     if "val" in log:
-        fig.add_scatter(x=log["val"]["step"], y=log["val"]["loss"], name=val_name, mode="lines+markers",
-                        line=dict(color=VERMILLION, width=2))
+        fig.add_scatter(x=log["val"]["step"], y=[v * scale for v in log["val"]["loss"]], name=val_name,
+                        mode="lines+markers", line=dict(color=VERMILLION, width=2))
     fig.update_xaxes(title="step")
     fig.update_yaxes(title=y_title)
     return styled(fig, title, height=320)
@@ -102,7 +111,7 @@ def noise_levels_figure(timesteps: list[int], noise_levels: list[float]) -> go.F
                     line=dict(color=BLUE, width=2), marker=dict(size=4))
     fig.update_xaxes(title="sampling step")
     fig.update_yaxes(title="coefficient of x₀ / of noise in xₜ", range=[0, 1.05])
-    return styled(fig, "Noise level along the chosen steps", height=300)
+    return below_legend(styled(fig, "Noise level along the chosen steps", height=360))
 
 
 def schedule_figure(signal: list[float], noise: list[float], t: int) -> go.Figure:

@@ -11,7 +11,7 @@ MAX_SHARED_TEXT = 2000  # characters of a text control a link carries (URLs past
 
 SHARE_CSS = ".gm-share:has(.gm-share-link textarea:placeholder-shown) .gm-share-link { display: none; }\n"
 COPY_LINK_JS = """
-(...values) => {
+async (...values) => {
   const tab = %s, keys = %s, limit = %d;
   const params = new URLSearchParams({tab: tab});
   const skipped = [];
@@ -21,8 +21,14 @@ COPY_LINK_JS = """
   });
   const url = location.origin + location.pathname + "?" + params.toString();
   history.replaceState(null, "", url);
-  if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(url).catch(() => {}); }
-  return skipped.length ? url + "  (left out, too long for a link: " + skipped.join(", ") + ")" : url;
+  let status = "Copied to the clipboard.";
+  try {
+    await navigator.clipboard.writeText(url);
+  } catch (error) {
+    status = "This browser did not let the page copy (it allows that only on https or localhost): select the " +
+             "link below and copy it by hand.";
+  }
+  return [skipped.length ? url + "  (left out, too long for a link: " + skipped.join(", ") + ")" : url, status];
 }
 """
 
@@ -94,12 +100,29 @@ def add_copy_link(tab: str, controls: Mapping[str, object]) -> None:
     """A Copy link button and the link it makes from the tab's current settings (call inside the tab)."""
     with gr.Group(elem_classes="gm-share"):  # the link box stays hidden until it holds a link (SHARE_CSS)
         button = gr.Button("Copy link to these settings", variant="secondary", size="sm", elem_id=f"{tab}-copy-link")
-        link = gr.Textbox(label="Link (copied to the clipboard): opening it restores these settings", lines=1,
+        status = gr.Markdown(elem_id=f"{tab}-link-status")
+        link = gr.Textbox(label="Link: opening it restores these settings", lines=1,
                           max_lines=3, interactive=False, buttons=["copy"], placeholder=" ", elem_id=f"{tab}-link",
                           elem_classes="gm-share-link")
     keys = [key(tab, name) for name in controls]
-    button.click(None, list(controls.values()), link, js=COPY_LINK_JS % (json.dumps(tab), json.dumps(keys),
+    button.click(None, list(controls.values()), [link, status], js=COPY_LINK_JS % (json.dumps(tab), json.dumps(keys),
                                                                           MAX_SHARED_TEXT))
+
+
+def restore_message(tab: str | None, values: Mapping, problems: list[str]) -> str:
+    """What the top of the page says about a link: what it restored, what it ignored, or that it restored nothing."""
+    if values:
+        message = f"**Settings restored from the link** ({len(values)} value{'s' * (len(values) != 1)})."
+        if tab is not None:
+            message += (" Press the tab's button (Generate, Next token, ...) to reproduce the output: same seed, "
+                        "same result.")
+    elif tab is not None:
+        message = "**The link opened its tab**, but it held no settings to restore."
+    else:
+        message = "**Nothing in this link could be restored**: the page shows its usual settings."
+    if problems:
+        message += " Ignored: " + "; ".join(problems) + "."
+    return message
 
 
 def restore_on_load(demo: gr.Blocks, tabs: gr.Tabs, notice: gr.Markdown,
@@ -112,13 +135,7 @@ def restore_on_load(demo: gr.Blocks, tabs: gr.Tabs, notice: gr.Markdown,
         updates = [values.get((tab_id, name), gr.skip()) for tab_id, name, _ in controls]
         if tab is None and not values and not problems:
             return [gr.skip(), gr.skip(), *updates]
-        message = f"**Settings restored from the link** ({len(values)} values)."
-        if tab is not None:
-            message += (" Press the tab's button (Generate, Next token, ...) to reproduce the output: same seed, "
-                        "same result.")
-        if problems:
-            message += " Ignored: " + "; ".join(problems) + "."
-        return [gr.Tabs(selected=tab) if tab else gr.skip(), message, *updates]
+        return [gr.Tabs(selected=tab) if tab else gr.skip(), restore_message(tab, values, problems), *updates]
 
     demo.load(on_load, None, [tabs, notice, *[control for _, _, control in controls]], api_name="ui_restore_link",
               api_visibility="private", show_progress="hidden")

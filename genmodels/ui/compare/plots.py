@@ -1,9 +1,9 @@
 """Pure plotly figure builders for the Compare tab: quality against speed, and the training curves together."""
 import plotly.graph_objects as go
 
-from genmodels.ui.plots import BLUE, GREY, ORANGE, SKY, VERMILLION, styled
+from genmodels.ui.plots import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, below_legend, styled
 
-GREEN, PURPLE = "#009E73", "#CC79A7"  # Okabe-Ito, as plots.py's colors (the GAN tab's green)
+RATIO_TICKS = [0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32]  # a log axis labelled at powers of two, not at every minor tick
 
 
 def quality_speed_figure(report: dict) -> go.Figure:
@@ -29,13 +29,6 @@ def quality_speed_figure(report: dict) -> go.Figure:
     return below_legend(styled(fig, f"Quality against speed on {report['device_name']}", height=460))
 
 
-def below_legend(fig: go.Figure) -> go.Figure:
-    """Move the legend under the plot, where a long one does not cover the title."""
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"),
-                      margin=dict(b=130))
-    return fig
-
-
 def relative(values: list[float], tail: float = 0.2) -> list[float]:
     """Each value divided by the mean of the last `tail` fraction: every curve ends near 1."""
     last = values[-max(1, int(len(values) * tail)):]
@@ -53,5 +46,6 @@ def training_curves_figure(curves: dict[str, tuple[list[int], list[float]]]) -> 
                         line=dict(color=color, width=1.5))
     fig.add_hline(y=1, line=dict(color=GREY, dash="dot"))
     fig.update_xaxes(title="fraction of training", range=[0, 1])
-    fig.update_yaxes(title="loss ÷ its mean over the last fifth", type="log")
+    fig.update_yaxes(title="loss ÷ its mean over the last fifth", type="log", tickvals=RATIO_TICKS,
+                     ticktext=[f"{v:g}" for v in RATIO_TICKS], minor=dict(showgrid=False))
     return below_legend(styled(fig, "Training losses, each scaled to end near 1", height=460))

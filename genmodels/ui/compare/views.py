@@ -13,6 +13,9 @@ from genmodels.ui.judge import verdict_captions
 
 FAMILY_NAMES = {"gan": "GAN (one pass)", "diffusion": "Diffusion (denoising steps)",
                 "pixels": "Autoregressive (pixel by pixel)"}
+# The GAN was trained without labels: it cannot be asked for a class, so its picture is whatever its latent makes.
+UNASKED_GAN = ("The diffusion and pixel models were asked for a {label}; the GAN cannot be asked for anything: it was "
+               "trained without labels, so it draws whatever garment its random latent maps to.")
 LOGS = {"text: GPT cross-entropy": (ASSETS / "text/train_log.json", "train", "loss"),
         "pixels: cross-entropy": (ASSETS / "pixels/train_log.json", "train", "loss"),
         "diffusion: noise-prediction MSE": (ASSETS / "diffusion/train_log.json", "train", "loss"),
@@ -105,7 +108,8 @@ def on_race(label, diffusion_steps, seed):
         shown[slot] = images.pictures(entry.image)[0]
         rows.append(f"| {FAMILY_NAMES[entry.family]} | {entry.seconds * 1000:,.0f} ms | {entry.network_evaluations} "
                     f"| {verdict} |")
-        yield *shown, "\n".join(rows) + f"\n\nOn {entry.device}, one after another so each has the whole machine."
+        yield *shown, "\n".join(rows) + f"\n\nOn {entry.device}, one after another so each has the whole machine. " + \
+            UNASKED_GAN.format(label=label)
 
 
 @on_gpu(RACE)

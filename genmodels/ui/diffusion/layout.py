@@ -68,8 +68,9 @@ LESSONS = [
     Lesson("DDPM vs DDIM", {"guidance": 3.0, "steps": 100, "sampler": "DDPM", "eta": 0.0},
            "DDPM adds fresh noise at every step, so the x_t row of the film strip stays grainy until the end and the "
            "same seed with another step count gives another garment. Switch to DDIM and press Generate again."),
-    Lesson("The unconditional model", {"prompt": "", "guidance": 1.0, "steps": 50, "sampler": "DDIM", "eta": 0.0},
-           "An empty prompt is the model trained without captions (15% of training): generate 16 images and the "
+    Lesson("The unconditional model", {"prompt": "", "guidance": 1.0, "steps": 50, "sampler": "DDIM", "eta": 0.0,
+                                       "count": 16},
+           "An empty prompt is the model trained without captions (15% of training): generate the 16 images and the "
            "judge finds a mix of classes. The text-encoder chart shows no class standing out."),
 ]
 
@@ -119,7 +120,7 @@ def build_tab() -> dict:
             diffuse_button = gr.Button("Generate images", variant="primary", elem_id="diffuse-button")
             examples_column = gr.Column()
             add_lessons(LESSONS, {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler,
-                                  "eta": eta}, "diffusion-lessons")
+                                  "eta": eta, "count": count}, "diffusion-lessons")
             share_row = gr.Column()
             similarity_plot = gr.Plot(value=first_similarity(), elem_id="similarity-plot",
                                       label="What the text encoder understood")

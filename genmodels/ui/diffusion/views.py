@@ -20,13 +20,15 @@ def judged_gallery(x: torch.Tensor, verdicts: list[dict]) -> list[tuple]:
 
 
 def film_strip(trajectory: generate.Trajectory, frames: int = STRIP_FRAMES):
-    """Image 1 at about `frames` evenly spaced recorded steps: x_t on top, predicted x0 below."""
+    """Image 1 at about `frames` evenly spaced recorded steps (x_t on top, predicted x0 below), then the final image,
+    which no recorded x_t is (each is a step's input)."""
     recorded = trajectory.steps
     picks = sorted({round(i * (len(recorded) - 1) / max(1, frames - 1)) for i in range(min(frames, len(recorded)))})
-    tops = [images.upscale(images.to_uint8(recorded[i].x_t[:1])[0], 4) for i in picks]
-    bottoms = [images.upscale(images.to_uint8(recorded[i].x0_pred[:1])[0], 4) for i in picks]
-    labels = [f"t={recorded[i].t}" for i in picks] + ["x0 estimate"] * len(picks)
-    return images.grid(tops + bottoms, columns=len(picks), labels=labels)
+    final = images.upscale(images.to_uint8(trajectory.images[:1])[0], 4)
+    tops = [images.upscale(images.to_uint8(recorded[i].x_t[:1])[0], 4) for i in picks] + [final]
+    bottoms = [images.upscale(images.to_uint8(recorded[i].x0_pred[:1])[0], 4) for i in picks] + [final]
+    labels = [f"t={recorded[i].t}" for i in picks] + ["final"] + ["x0 est."] * len(picks) + ["final"]
+    return images.grid(tops + bottoms, columns=len(picks) + 1, labels=labels)
 
 
 def animation(trajectory: generate.Trajectory) -> str:

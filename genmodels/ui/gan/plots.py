@@ -1,9 +1,7 @@
 """Pure plotly figure builders for the GAN tab: data in, figure out (Okabe-Ito colors, color-blind safe)."""
 import plotly.graph_objects as go
 
-from genmodels.ui.plots import BLACK, BLUE, GREY, ORANGE, SKY, VERMILLION, styled
-
-GREEN = "#009E73"
+from genmodels.ui.plots import BLACK, BLUE, GREEN, GREY, ORANGE, SKY, VERMILLION, styled
 
 
 def training_curves_figure(history: dict, title: str, keys=("loss_d", "loss_g", "d_real", "d_fake")) -> go.Figure:

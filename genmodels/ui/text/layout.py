@@ -1,5 +1,6 @@
 """The autoregressive text tab's layout and events: next-token distributions, streaming generation, continuations,
 scoring."""
+import math
 from pathlib import Path
 
 import gradio as gr
@@ -57,7 +58,11 @@ The kept tokens are renormalized and one is drawn with the seed. Same seed, same
 def training_figure():
     """Loss curves from the committed training log, or None when it is missing or unreadable."""
     log = read_log(Path(ASSET_DIR) / "train_log.json")
-    return None if log is None else plots.loss_curves_figure(log, "GPT training on Shakespeare")
+    if log is None:
+        return None
+    # in bits, as every other view of this tab measures surprisal (the log, like PyTorch, is in nats)
+    return plots.loss_curves_figure(log, "GPT training on Shakespeare", y_title="cross-entropy (bits / token)",
+                                    scale=1 / math.log(2))
 
 
 def training_summary() -> str:
