@@ -13,7 +13,15 @@ TABS = {  # tab name: a control that shows once the tab is open
     "Diffusion (images)": "#diffuse-button", "GAN (images)": "#gan-sample-button", "Compare": "#race-button",
     "About": "#about-comparison",
 }
-VIEWPORTS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844},
+             "projector": {"width": 1280, "height": 720}}
+SUB_TABS = {  # top tab: its sub-tabs
+    "Autoregressive (text)": ["Next token", "Generate", "Several continuations", "Score a text", "How it was trained"],
+    "Diffusion (images)": ["Sample", "Compare guidance", "Forward process", "Noise interpolation",
+                           "How it was trained"],
+    "GAN (images)": ["Samples and interpolation", "The discriminator's view", "Healthy vs collapsed",
+                     "Training replay", "Live 2-D GAN"],
+}
 OVERFLOW_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
@@ -31,7 +39,25 @@ def sized_page(browser, app_url, request):
     context.close()
 
 
-@pytest.mark.parametrize("sized_page", list(VIEWPORTS), indirect=True)
+@pytest.mark.parametrize("sized_page", ["projector", "phone"], indirect=True)
+def test_every_tab_and_sub_tab_is_a_visible_button_in_presenter_mode_and_on_a_phone(sized_page):
+    page = sized_page
+    page.wait_for_selector("[role=tablist] [role=tab]", timeout=TIMEOUT)
+    if page.viewport_name == "projector":
+        page.click("#presenter-mode input")
+        page.wait_for_timeout(500)
+    for name in TABS:  # no "..." menu: each tab is its own button, clicked directly
+        page.get_by_role("tab", name=name, exact=True).click()
+        for sub_tab in SUB_TABS.get(name, []):
+            button = page.get_by_role("tab", name=sub_tab, exact=True)
+            assert button.is_visible(), f"{sub_tab} hidden at {page.viewport_name}"
+            button.click()
+        assert page.locator(".overflow-menu").count() == 0
+        assert page.evaluate(OVERFLOW_JS) <= 1, f"{name} overflows sideways at {page.viewport_name}"
+    screenshot(page, f"all-tabs-{page.viewport_name}")
+
+
+@pytest.mark.parametrize("sized_page", ["desktop", "phone"], indirect=True)
 def test_every_tab_renders_without_overflow_or_console_errors(sized_page):
     page = sized_page
     for name, ready in TABS.items():

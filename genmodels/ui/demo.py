@@ -2,7 +2,7 @@
 import gradio as gr
 
 from genmodels.ui.hosting import use_fresh_examples_cache
-from genmodels.ui.outputs import OUTPUT_CSS
+from genmodels.ui.outputs import OUTPUT_CSS, wrapping_tabs
 from genmodels.ui.registry import TABS
 from genmodels.ui.share import SHARE_CSS, restore_on_load
 
@@ -60,7 +60,7 @@ def build_demo() -> gr.Blocks:
         presenter.change(None, presenter, None, js=PRESENTER_JS)
         link_notice = gr.Markdown(elem_id="link-notice")
         shared = {}
-        with gr.Tabs() as tabs:
+        with wrapping_tabs() as tabs:
             for tab in TABS:
                 with gr.Tab(tab.label, id=tab.id):
                     shared[tab.id] = tab.build()

@@ -1,4 +1,5 @@
-"""Output components made alike: lossless PNG downloads, a fullscreen button, and the label as alt text."""
+"""Output components made alike (lossless PNG downloads, a fullscreen button, the label as alt text), and tabs that
+wrap."""
 import gradio as gr
 
 OUTPUT_CLASS = "gm-output"  # demo.CSS puts these outputs' labels above the image, not over its top rows
@@ -27,3 +28,9 @@ def image_gallery(label: str, **kwargs) -> gr.Gallery:
     return gr.Gallery(label=label, format="png", object_fit="contain",
                       buttons=["download", "download_all", "fullscreen"], interactive=False,
                       elem_classes=[OUTPUT_CLASS], **kwargs)
+
+
+def wrapping_tabs(**kwargs) -> gr.Tabs:
+    """Tabs that wrap onto a second row when they do not fit, instead of hiding behind a "..." menu, where a projector
+    at 1280 x 720 in presenter mode and a phone lost half of them."""
+    return gr.Tabs(overflow_behavior="wrap", **kwargs)

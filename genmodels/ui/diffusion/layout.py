@@ -21,7 +21,7 @@ from genmodels.ui.diffusion.views import (
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.hosting import EXAMPLES_CACHE_MODE
 from genmodels.ui.lessons import Lesson, add_lessons
-from genmodels.ui.outputs import animation, image_gallery, picture
+from genmodels.ui.outputs import animation, image_gallery, picture, wrapping_tabs
 from genmodels.ui.share import add_copy_link
 from genmodels.ui.wiring import listen
 
@@ -127,53 +127,55 @@ def build_tab() -> dict:
             with gr.Accordion("What the settings do", open=False):
                 gr.Markdown(SETTINGS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
-            with gr.Tab("Sample"):
-                diffusion_stats = gr.Markdown(elem_id="diffusion-stats")
-                result_gallery = image_gallery("Images (the judge classifier's verdict below each)", columns=4,
-                                               elem_id="diffusion-gallery")
-                strip = picture("Film strip of image 1: x_t (top) and the x0 estimate (bottom)", elem_id="film-strip")
-                scrub = gr.Slider(1, 2, value=1, step=1, label="Recorded step", interactive=False,
-                                  elem_id="diffusion-scrub")
-                scrub_caption = gr.Markdown(elem_id="scrub-caption")
-                with gr.Row():
-                    scrub_xt = picture("x_t")
-                    scrub_x0 = picture("x0 estimate")
-                    scrub_eps = picture("predicted noise ε")
-                with gr.Row():
-                    gif = animation("The whole trajectory (animation)", elem_id="diffusion-gif")
-                    noise_plot = gr.Plot(label="Noise level along the chosen steps")
-            with gr.Tab("Compare guidance"):
-                gr.Markdown("The same seed and prompt at guidance 0, 1, 3 and 7: watch the prompt take hold.")
-                compare_button = gr.Button("Compare", variant="primary", elem_id="compare-button")
-                with gr.Row():
-                    compare_galleries = [image_gallery(f"guidance {s:g}", columns=2, height=340,
-                                                       elem_id=f"compare-{i}")
-                                         for i, s in enumerate(GUIDANCE_SCALES)]
-            with gr.Tab("Forward process") as forward_tab:
-                gr.Markdown(FORWARD_HELP, latex_delimiters=LATEX)
-                with gr.Row():
-                    example = gr.Radio(CLASS_NAMES, value="Sneaker", label="Example image (Fashion-MNIST test set)")
-                    t_slider = gr.Slider(0, 999, value=300, step=1, label="Timestep t", elem_id="forward-t")
-                    forward_seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Noise seed")
-                with gr.Row():
-                    forward_images = [picture(label) for label in
-                                      ("x0 (real)", "noise ε", "x_t", "x0 estimate")]
-                forward_text = gr.Markdown(elem_id="forward-text")
-                schedule_plot = gr.Plot(label="Signal and noise coefficients")
-            with gr.Tab("Noise interpolation"):
-                gr.Markdown("Deterministic DDIM (η = 0) maps each start noise to one image. Walk along the sphere "
-                            "between two seeds' noise (spherical interpolation) and the images morph smoothly.")
-                with gr.Row():
-                    seed_a = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed A")
-                    seed_b = gr.Number(1, precision=0, minimum=0, maximum=2**31 - 1, label="Seed B")
-                    frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, label="Frames")
-                    interpolate_button = gr.Button("Interpolate", variant="primary", elem_id="interpolate-button")
-                morph_strip = picture("From seed A to seed B", elem_id="morph-strip")
-                morph_gif = animation("Animation (there and back)")
-            with gr.Tab("How it was trained"):
-                figure, summary = training_panel()
-                gr.Markdown(summary)
-                gr.Plot(value=figure, label="Training loss")
+            with wrapping_tabs():
+                with gr.Tab("Sample"):
+                    diffusion_stats = gr.Markdown(elem_id="diffusion-stats")
+                    result_gallery = image_gallery("Images (the judge classifier's verdict below each)", columns=4,
+                                                   elem_id="diffusion-gallery")
+                    strip = picture("Film strip of image 1: x_t (top) and the x0 estimate (bottom)",
+                                    elem_id="film-strip")
+                    scrub = gr.Slider(1, 2, value=1, step=1, label="Recorded step", interactive=False,
+                                      elem_id="diffusion-scrub")
+                    scrub_caption = gr.Markdown(elem_id="scrub-caption")
+                    with gr.Row():
+                        scrub_xt = picture("x_t")
+                        scrub_x0 = picture("x0 estimate")
+                        scrub_eps = picture("predicted noise ε")
+                    with gr.Row():
+                        gif = animation("The whole trajectory (animation)", elem_id="diffusion-gif")
+                        noise_plot = gr.Plot(label="Noise level along the chosen steps")
+                with gr.Tab("Compare guidance"):
+                    gr.Markdown("The same seed and prompt at guidance 0, 1, 3 and 7: watch the prompt take hold.")
+                    compare_button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+                    with gr.Row():
+                        compare_galleries = [image_gallery(f"guidance {s:g}", columns=2, height=340,
+                                                           elem_id=f"compare-{i}")
+                                             for i, s in enumerate(GUIDANCE_SCALES)]
+                with gr.Tab("Forward process") as forward_tab:
+                    gr.Markdown(FORWARD_HELP, latex_delimiters=LATEX)
+                    with gr.Row():
+                        example = gr.Radio(CLASS_NAMES, value="Sneaker", label="Example image (Fashion-MNIST test set)")
+                        t_slider = gr.Slider(0, 999, value=300, step=1, label="Timestep t", elem_id="forward-t")
+                        forward_seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Noise seed")
+                    with gr.Row():
+                        forward_images = [picture(label) for label in
+                                          ("x0 (real)", "noise ε", "x_t", "x0 estimate")]
+                    forward_text = gr.Markdown(elem_id="forward-text")
+                    schedule_plot = gr.Plot(label="Signal and noise coefficients")
+                with gr.Tab("Noise interpolation"):
+                    gr.Markdown("Deterministic DDIM (η = 0) maps each start noise to one image. Walk along the sphere "
+                                "between two seeds' noise (spherical interpolation) and the images morph smoothly.")
+                    with gr.Row():
+                        seed_a = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed A")
+                        seed_b = gr.Number(1, precision=0, minimum=0, maximum=2**31 - 1, label="Seed B")
+                        frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, label="Frames")
+                        interpolate_button = gr.Button("Interpolate", variant="primary", elem_id="interpolate-button")
+                    morph_strip = picture("From seed A to seed B", elem_id="morph-strip")
+                    morph_gif = animation("Animation (there and back)")
+                with gr.Tab("How it was trained"):
+                    figure, summary = training_panel()
+                    gr.Markdown(summary)
+                    gr.Plot(value=figure, label="Training loss")
 
     settings = {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler, "eta": eta, "seed": seed,
                 "count": count}

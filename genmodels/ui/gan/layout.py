@@ -17,7 +17,7 @@ from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.gan.toy import build_toy_tab
 from genmodels.ui.gan.views import on_compare, on_discriminate, on_interpolate, on_pick, on_replay, on_sample, on_walk
 from genmodels.ui.lessons import Lesson, add_lessons
-from genmodels.ui.outputs import animation, image_gallery, picture
+from genmodels.ui.outputs import animation, image_gallery, picture, wrapping_tabs
 from genmodels.ui.share import add_copy_link
 from genmodels.ui.wiring import listen
 
@@ -210,16 +210,17 @@ def build_tab() -> dict:
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     add_equations("gan")
     share_row = gr.Column()
-    with gr.Tab("Samples and interpolation"):
-        shared = build_samples_tab()
-    with gr.Tab("The discriminator's view"):
-        build_discriminator_tab()
-    with gr.Tab("Healthy vs collapsed"):
-        build_collapse_tab()
-    with gr.Tab("Training replay") as replay_tab:
-        build_replay_tab(replay_tab)
-    with gr.Tab("Live 2-D GAN"):
-        shared |= build_toy_tab()
+    with wrapping_tabs():
+        with gr.Tab("Samples and interpolation"):
+            shared = build_samples_tab()
+        with gr.Tab("The discriminator's view"):
+            build_discriminator_tab()
+        with gr.Tab("Healthy vs collapsed"):
+            build_collapse_tab()
+        with gr.Tab("Training replay") as replay_tab:
+            build_replay_tab(replay_tab)
+        with gr.Tab("Live 2-D GAN"):
+            shared |= build_toy_tab()
     with share_row:
         add_copy_link("gan", shared)
     return shared

@@ -11,6 +11,7 @@ from genmodels.ui import plots
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.lessons import Lesson, add_lessons
 from genmodels.text.requests import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
+from genmodels.ui.outputs import wrapping_tabs
 from genmodels.ui.share import add_copy_link
 from genmodels.ui.text.views import (
     PROBABILITY_COLORS,
@@ -111,56 +112,58 @@ def build_tab() -> dict:
             seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed", elem_id="text-seed")
             add_lessons(LESSONS, {"temperature": temperature, "top_k": top_k, "top_p": top_p}, "text-lessons")
             share_row = gr.Column()
-            with gr.Accordion("What the sliders do", open=True):
+            with gr.Accordion("What the sliders do", open=False):  # open, it parted a phone's prompt from its button
                 gr.Markdown(SLIDERS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
-            with gr.Tab("Next token"):
-                with gr.Row():
-                    next_button = gr.Button("Next token", variant="primary", elem_id="next-token-button")
-                    reset_button = gr.Button("Forget this step", variant="secondary")
-                next_stats = gr.Markdown("Press **Next token** to see the model's next-token distribution.",
-                                         elem_id="next-token-stats")
-                distribution_plot = gr.Plot(label="Next-token distribution", elem_id="next-token-plot")
-                cumulative_plot = gr.Plot(label="Cumulative probability (top-p)", elem_id="cumulative-plot")
-            with gr.Tab("Generate"):
-                with gr.Row():
-                    max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=200, step=1, label="Tokens to generate",
-                                               elem_id="generate-length")
-                    generate_button = gr.Button("Generate", variant="primary", elem_id="generate-button")
-                    stop_button = gr.Button("Stop", variant="stop")
-                generated = gr.HighlightedText(label="Generated text, colored by the model's probability of each token",
-                                               color_map=PROBABILITY_COLORS, show_legend=True,
-                                               show_inline_category=False, elem_id="generated-text",
-                                               elem_classes="gm-tokens")
-                generation_stats = gr.Markdown(elem_id="generation-stats")
-                token_index = gr.Slider(1, 2, value=1, step=1, label="Token to inspect", interactive=False)
-                token_plot = gr.Plot(label="The distribution that token was drawn from", elem_id="token-plot")
-                token_stats = gr.Markdown(elem_id="token-stats")
-            with gr.Tab("Several continuations"):
-                gr.Markdown("The same prompt and settings, drawn with different seeds (seed, seed + 1, ...): the "
-                            "spread between the samples is the distribution, seen as draws.")
-                with gr.Row():
-                    count = gr.Slider(2, MAX_CONTINUATIONS, value=4, step=1, label="Continuations")
-                    length = gr.Slider(1, MAX_CONTINUATION_TOKENS, value=60, step=1, label="Tokens each",
-                                       elem_id="continuation-length")
-                    continuations_button = gr.Button("Draw continuations", variant="primary",
-                                                     elem_id="continuations-button")
-                continuation_cards = gr.HTML(elem_id="continuation-cards")
-            with gr.Tab("Score a text"):
-                gr.Markdown("How surprised is the model by each token of any text? Surprisal is $-\\log_2 p$ bits: a "
-                            "token the model gave probability 1/2 costs 1 bit, 1/1024 costs 10 bits.",
-                            latex_delimiters=LATEX)
-                score_input = gr.Textbox(label="Text to score", lines=5,
-                                         value="KING.\nBring me the map, and let the council wait.\n")
-                score_button = gr.Button("Score", variant="primary", elem_id="score-button")
-                score_marks = gr.HighlightedText(label="Surprisal per token", color_map=SURPRISAL_COLORS,
-                                                 show_legend=True, show_inline_category=False, elem_id="score-marks",
-                                                 elem_classes="gm-tokens")
-                score_stats = gr.Markdown(elem_id="score-stats")
-                score_plot = gr.Plot(label="Surprisal per token", elem_id="score-plot")
-            with gr.Tab("How it was trained"):
-                gr.Markdown(training_summary())
-                gr.Plot(value=training_figure(), label="Training and validation loss")
+            with wrapping_tabs():
+                with gr.Tab("Next token"):
+                    with gr.Row():
+                        next_button = gr.Button("Next token", variant="primary", elem_id="next-token-button")
+                        reset_button = gr.Button("Forget this step", variant="secondary")
+                    next_stats = gr.Markdown("Press **Next token** to see the model's next-token distribution.",
+                                             elem_id="next-token-stats")
+                    distribution_plot = gr.Plot(label="Next-token distribution", elem_id="next-token-plot")
+                    cumulative_plot = gr.Plot(label="Cumulative probability (top-p)", elem_id="cumulative-plot")
+                with gr.Tab("Generate"):
+                    with gr.Row():
+                        max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=200, step=1, label="Tokens to generate",
+                                                   elem_id="generate-length")
+                        generate_button = gr.Button("Generate", variant="primary", elem_id="generate-button")
+                        stop_button = gr.Button("Stop", variant="stop")
+                    generated = gr.HighlightedText(label="Generated text, colored by the model's probability of "
+                                                         "each token",
+                                                   color_map=PROBABILITY_COLORS, show_legend=True,
+                                                   show_inline_category=False, elem_id="generated-text",
+                                                   elem_classes="gm-tokens")
+                    generation_stats = gr.Markdown(elem_id="generation-stats")
+                    token_index = gr.Slider(1, 2, value=1, step=1, label="Token to inspect", interactive=False)
+                    token_plot = gr.Plot(label="The distribution that token was drawn from", elem_id="token-plot")
+                    token_stats = gr.Markdown(elem_id="token-stats")
+                with gr.Tab("Several continuations"):
+                    gr.Markdown("The same prompt and settings, drawn with different seeds (seed, seed + 1, ...): the "
+                                "spread between the samples is the distribution, seen as draws.")
+                    with gr.Row():
+                        count = gr.Slider(2, MAX_CONTINUATIONS, value=4, step=1, label="Continuations")
+                        length = gr.Slider(1, MAX_CONTINUATION_TOKENS, value=60, step=1, label="Tokens each",
+                                           elem_id="continuation-length")
+                        continuations_button = gr.Button("Draw continuations", variant="primary",
+                                                         elem_id="continuations-button")
+                    continuation_cards = gr.HTML(elem_id="continuation-cards")
+                with gr.Tab("Score a text"):
+                    gr.Markdown("How surprised is the model by each token of any text? Surprisal is $-\\log_2 p$ "
+                                "bits: a token the model gave probability 1/2 costs 1 bit, 1/1024 costs 10 bits.",
+                                latex_delimiters=LATEX)
+                    score_input = gr.Textbox(label="Text to score", lines=5,
+                                             value="KING.\nBring me the map, and let the council wait.\n")
+                    score_button = gr.Button("Score", variant="primary", elem_id="score-button")
+                    score_marks = gr.HighlightedText(label="Surprisal per token", color_map=SURPRISAL_COLORS,
+                                                     show_legend=True, show_inline_category=False,
+                                                     elem_id="score-marks", elem_classes="gm-tokens")
+                    score_stats = gr.Markdown(elem_id="score-stats")
+                    score_plot = gr.Plot(label="Surprisal per token", elem_id="score-plot")
+                with gr.Tab("How it was trained"):
+                    gr.Markdown(training_summary())
+                    gr.Plot(value=training_figure(), label="Training and validation loss")
 
     shared = {"prompt": prompt, "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed,
               "tokens": max_new_tokens, "continuations": count, "continuation_tokens": length}
