@@ -164,3 +164,22 @@ def test_a_cached_example_is_served_from_the_cache_to_the_next_visitor(page, bro
     assert visitor.locator("#diffusion-prompt textarea").input_value() == "a handbag"
     assert visitor.locator("#diffusion-gallery img").count() == 8
     visitor.close()
+
+
+def test_a_link_made_on_a_sub_tab_reopens_that_sub_tab(page, browser):
+    open_tab(page, "Diffusion (images)", "#diffuse-button")
+    page.get_by_role("tab", name="Forward process", exact=True).click()
+    page.wait_for_selector("#forward-t", timeout=TIMEOUT)
+    page.click("#diffusion-copy-link")
+    page.wait_for_function("document.querySelector('#diffusion-link textarea').value.includes('tab=diffusion')",
+                           timeout=TIMEOUT)
+    link = page.locator("#diffusion-link textarea").input_value()
+    assert "diffusion.view=forward" in link
+    assert page.locator("#diffusion-link-status").inner_text().strip()  # copied, or why not and what to do
+
+    fresh = browser.new_page(viewport={"width": 1400, "height": 1000})
+    fresh.goto(link, wait_until="load")
+    fresh.wait_for_selector("#link-notice:has-text('Settings restored')", timeout=TIMEOUT)
+    fresh.wait_for_selector("#forward-t", state="visible", timeout=TIMEOUT)  # the Forward process sub-tab, open
+    assert fresh.get_by_role("tab", name="Forward process", exact=True).get_attribute("aria-selected") == "true"
+    fresh.close()

@@ -9,7 +9,7 @@ from genmodels.ui.diffusion import api as diffusion_api
 from genmodels.ui.diffusion.layout import build_tab as build_diffusion_tab
 from genmodels.ui.gan.layout import build_tab as build_gan_tab
 from genmodels.ui.pixels.layout import build_tab as build_pixels_tab
-from genmodels.ui.share import MAX_SHARED_TEXT, restore, restore_message, settings_query
+from genmodels.ui.share import MAX_SHARED_TEXT, restore, restore_message, settings_query, sub_tab_ids
 from genmodels.ui.text import api as text_api
 from genmodels.ui.text.layout import build_tab as build_text_tab
 
@@ -34,7 +34,8 @@ def through_url(tab: str, values: dict, shared: dict) -> tuple:
 def test_every_tab_round_trips_its_default_settings(shared, tab):
     controls = shared[tab]
     assert len(controls) >= 3
-    values = {name: control.value for name, control in controls.items()}
+    values = {name: sub_tab_ids(control)[-1] if isinstance(control, gr.Tabs) else control.value
+              for name, control in controls.items()}
     restored_tab, restored, problems = through_url(tab, values, shared)
     assert problems == [] and restored_tab == tab
     assert {name: restored[(tab, name)] for name in controls} == values
@@ -95,3 +96,10 @@ def test_the_notice_says_what_a_link_restored_and_never_claims_values_it_did_not
     assert nothing.startswith("**Nothing in this link could be restored**") and "0 values" not in nothing
     assert "hot" in nothing
     assert "held no settings" in restore_message("gan", {}, [])
+
+
+def test_a_link_names_a_sub_tab_by_id_and_an_unknown_one_is_ignored(shared):
+    tab, restored, problems = restore({"tab": "diffusion", "diffusion.view": "forward"}, shared)
+    assert tab == "diffusion" and restored[("diffusion", "view")] == "forward" and problems == []
+    _, restored, problems = restore({"tab": "gan", "gan.view": "nowhere"}, shared)
+    assert ("gan", "view") not in restored and "gan.view" in problems[0]

@@ -62,7 +62,7 @@ def build_demo() -> gr.Blocks:
         shared = {}
         with wrapping_tabs() as tabs:
             for tab in TABS:
-                with gr.Tab(tab.label, id=tab.id):
+                with gr.Tab(tab.label, id=tab.id, elem_id=f"tab-{tab.id}"):
                     shared[tab.id] = tab.build()
         restore_on_load(demo, tabs, link_notice, shared)
         for tab in TABS:

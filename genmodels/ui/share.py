@@ -12,8 +12,12 @@ MAX_SHARED_TEXT = 2000  # characters of a text control a link carries (URLs past
 SHARE_CSS = ".gm-share:has(.gm-share-link textarea:placeholder-shown) .gm-share-link { display: none; }\n"
 COPY_LINK_JS = """
 async (...values) => {
-  const tab = %s, keys = %s, limit = %d;
+  const tab = %s, keys = %s, limit = %d, viewKey = %s;
   const params = new URLSearchParams({tab: tab});
+  // the open sub-tab: the selected tab button inside this tab's panel (the top tab bar is outside it)
+  const panel = document.getElementById("tab-" + tab);
+  const open = panel && panel.querySelector("[role=tablist] [role=tab][aria-selected=true]");
+  if (viewKey && open) { params.set(viewKey, open.dataset.tabId); }
   const skipped = [];
   keys.forEach((key, i) => {
     const value = values[i] === null || values[i] === undefined ? "" : String(values[i]);
@@ -31,6 +35,11 @@ async (...values) => {
   return [skipped.length ? url + "  (left out, too long for a link: " + skipped.join(", ") + ")" : url, status];
 }
 """
+
+
+def sub_tab_ids(tabs: gr.Tabs) -> list[str]:
+    """The ids of a gr.Tabs' own tabs, in order."""
+    return [child.id for child in tabs.children if isinstance(child, gr.Tab)]
 
 
 def key(tab: str, name: str) -> str:
@@ -54,6 +63,10 @@ def settings_query(tab: str, values: Mapping[str, object]) -> dict[str, str]:
 
 def decode(control, raw: str):
     """The value query text `raw` stands for in `control`, or a ValueError saying why it cannot be used."""
+    if isinstance(control, gr.Tabs):  # a tab's sub-tabs: the link names the one that was open
+        if raw not in sub_tab_ids(control):
+            raise ValueError("is not one of the sub-tabs")
+        return raw
     if isinstance(control, gr.Checkbox):
         if raw not in ("true", "false"):
             raise ValueError("must be true or false")
@@ -104,9 +117,19 @@ def add_copy_link(tab: str, controls: Mapping[str, object]) -> None:
         link = gr.Textbox(label="Link: opening it restores these settings", lines=1,
                           max_lines=3, interactive=False, buttons=["copy"], placeholder=" ", elem_id=f"{tab}-link",
                           elem_classes="gm-share-link")
-    keys = [key(tab, name) for name in controls]
-    button.click(None, list(controls.values()), [link, status], js=COPY_LINK_JS % (json.dumps(tab), json.dumps(keys),
-                                                                          MAX_SHARED_TEXT))
+    values = {name: control for name, control in controls.items() if not isinstance(control, gr.Tabs)}
+    views = [name for name, control in controls.items() if isinstance(control, gr.Tabs)]  # read from the page
+    view_key = json.dumps(key(tab, views[0]) if views else None)
+    keys = json.dumps([key(tab, name) for name in values])
+    button.click(None, list(values.values()), [link, status],
+                 js=COPY_LINK_JS % (json.dumps(tab), keys, MAX_SHARED_TEXT, view_key))
+
+
+def restored_value(control, value):
+    """What a restored value becomes as an output: a sub-tab id selects that sub-tab."""
+    if isinstance(control, gr.Tabs) and isinstance(value, str):
+        return gr.Tabs(selected=value)
+    return value
 
 
 def restore_message(tab: str | None, values: Mapping, problems: list[str]) -> str:
@@ -132,7 +155,7 @@ def restore_on_load(demo: gr.Blocks, tabs: gr.Tabs, notice: gr.Markdown,
 
     def on_load(request: gr.Request):
         tab, values, problems = restore(dict(request.query_params), shared)
-        updates = [values.get((tab_id, name), gr.skip()) for tab_id, name, _ in controls]
+        updates = [restored_value(control, values.get((tab_id, name), gr.skip())) for tab_id, name, control in controls]
         if tab is None and not values and not problems:
             return [gr.skip(), gr.skip(), *updates]
         return [gr.Tabs(selected=tab) if tab else gr.skip(), restore_message(tab, values, problems), *updates]

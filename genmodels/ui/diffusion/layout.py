@@ -127,8 +127,8 @@ def build_tab() -> dict:
             with gr.Accordion("What the settings do", open=False):
                 gr.Markdown(SETTINGS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
-            with wrapping_tabs():
-                with gr.Tab("Sample"):
+            with wrapping_tabs() as view:
+                with gr.Tab("Sample", id="sample"):
                     diffusion_stats = gr.Markdown(elem_id="diffusion-stats")
                     result_gallery = image_gallery("Images (the judge classifier's verdict below each)", columns=4,
                                                    elem_id="diffusion-gallery")
@@ -144,14 +144,14 @@ def build_tab() -> dict:
                     with gr.Row():
                         gif = animation("The whole trajectory (animation)", elem_id="diffusion-gif")
                         noise_plot = gr.Plot(label="Noise level along the chosen steps")
-                with gr.Tab("Compare guidance"):
+                with gr.Tab("Compare guidance", id="guidance"):
                     gr.Markdown("The same seed and prompt at guidance 0, 1, 3 and 7: watch the prompt take hold.")
                     compare_button = gr.Button("Compare", variant="primary", elem_id="compare-button")
                     with gr.Row():
                         compare_galleries = [image_gallery(f"guidance {s:g}", columns=2, height=340,
                                                            elem_id=f"compare-{i}")
                                              for i, s in enumerate(GUIDANCE_SCALES)]
-                with gr.Tab("Forward process") as forward_tab:
+                with gr.Tab("Forward process", id="forward") as forward_tab:
                     gr.Markdown(FORWARD_HELP, latex_delimiters=LATEX)
                     with gr.Row():
                         example = gr.Radio(CLASS_NAMES, value="Sneaker", label="Example image (Fashion-MNIST test set)")
@@ -162,7 +162,7 @@ def build_tab() -> dict:
                                           ("x0 (real)", "noise ε", "x_t", "x0 estimate")]
                     forward_text = gr.Markdown(elem_id="forward-text")
                     schedule_plot = gr.Plot(label="Signal and noise coefficients")
-                with gr.Tab("Noise interpolation"):
+                with gr.Tab("Noise interpolation", id="interpolation"):
                     gr.Markdown("Deterministic DDIM (η = 0) maps each start noise to one image. Walk along the sphere "
                                 "between two seeds' noise (spherical interpolation) and the images morph smoothly.")
                     with gr.Row():
@@ -172,7 +172,7 @@ def build_tab() -> dict:
                         interpolate_button = gr.Button("Interpolate", variant="primary", elem_id="interpolate-button")
                     morph_strip = picture("From seed A to seed B", elem_id="morph-strip")
                     morph_gif = animation("Animation (there and back)")
-                with gr.Tab("How it was trained"):
+                with gr.Tab("How it was trained", id="training"):
                     figure, summary = training_panel()
                     gr.Markdown(summary)
                     gr.Plot(value=figure, label="Training loss")
@@ -187,7 +187,7 @@ def build_tab() -> dict:
                     label="Examples (guidance 3, 50 DDIM steps, seed 0): answered from a cache",
                     example_labels=[p or "(empty: unconditional)" for p in EXAMPLE_PROMPTS])
     shared = {**settings, "example": example, "t": t_slider, "noise_seed": forward_seed, "seed_a": seed_a,
-              "seed_b": seed_b, "frames": frames}
+              "seed_b": seed_b, "frames": frames, "view": view}
     with share_row:
         add_copy_link("diffusion", shared)
     scrub_views = [scrub_xt, scrub_x0, scrub_eps, scrub_caption]

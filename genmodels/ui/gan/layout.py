@@ -210,17 +210,18 @@ def build_tab() -> dict:
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     add_equations("gan")
     share_row = gr.Column()
-    with wrapping_tabs():
-        with gr.Tab("Samples and interpolation"):
+    with wrapping_tabs() as view:
+        with gr.Tab("Samples and interpolation", id="samples"):
             shared = build_samples_tab()
-        with gr.Tab("The discriminator's view"):
+        with gr.Tab("The discriminator's view", id="discriminator"):
             build_discriminator_tab()
-        with gr.Tab("Healthy vs collapsed"):
+        with gr.Tab("Healthy vs collapsed", id="collapse"):
             build_collapse_tab()
-        with gr.Tab("Training replay") as replay_tab:
+        with gr.Tab("Training replay", id="replay") as replay_tab:
             build_replay_tab(replay_tab)
-        with gr.Tab("Live 2-D GAN"):
+        with gr.Tab("Live 2-D GAN", id="live"):
             shared |= build_toy_tab()
+    shared["view"] = view
     with share_row:
         add_copy_link("gan", shared)
     return shared

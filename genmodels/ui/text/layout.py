@@ -115,8 +115,8 @@ def build_tab() -> dict:
             with gr.Accordion("What the sliders do", open=False):  # open, it parted a phone's prompt from its button
                 gr.Markdown(SLIDERS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
-            with wrapping_tabs():
-                with gr.Tab("Next token"):
+            with wrapping_tabs() as view:
+                with gr.Tab("Next token", id="next"):
                     with gr.Row():
                         next_button = gr.Button("Next token", variant="primary", elem_id="next-token-button")
                         reset_button = gr.Button("Forget this step", variant="secondary")
@@ -124,7 +124,7 @@ def build_tab() -> dict:
                                              elem_id="next-token-stats")
                     distribution_plot = gr.Plot(label="Next-token distribution", elem_id="next-token-plot")
                     cumulative_plot = gr.Plot(label="Cumulative probability (top-p)", elem_id="cumulative-plot")
-                with gr.Tab("Generate"):
+                with gr.Tab("Generate", id="generate"):
                     with gr.Row():
                         max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=200, step=1, label="Tokens to generate",
                                                    elem_id="generate-length")
@@ -139,7 +139,7 @@ def build_tab() -> dict:
                     token_index = gr.Slider(1, 2, value=1, step=1, label="Token to inspect", interactive=False)
                     token_plot = gr.Plot(label="The distribution that token was drawn from", elem_id="token-plot")
                     token_stats = gr.Markdown(elem_id="token-stats")
-                with gr.Tab("Several continuations"):
+                with gr.Tab("Several continuations", id="continuations"):
                     gr.Markdown("The same prompt and settings, drawn with different seeds (seed, seed + 1, ...): the "
                                 "spread between the samples is the distribution, seen as draws.")
                     with gr.Row():
@@ -149,7 +149,7 @@ def build_tab() -> dict:
                         continuations_button = gr.Button("Draw continuations", variant="primary",
                                                          elem_id="continuations-button")
                     continuation_cards = gr.HTML(elem_id="continuation-cards")
-                with gr.Tab("Score a text"):
+                with gr.Tab("Score a text", id="score"):
                     gr.Markdown("How surprised is the model by each token of any text? Surprisal is $-\\log_2 p$ "
                                 "bits: a token the model gave probability 1/2 costs 1 bit, 1/1024 costs 10 bits.",
                                 latex_delimiters=LATEX)
@@ -161,12 +161,12 @@ def build_tab() -> dict:
                                                      elem_id="score-marks", elem_classes="gm-tokens")
                     score_stats = gr.Markdown(elem_id="score-stats")
                     score_plot = gr.Plot(label="Surprisal per token", elem_id="score-plot")
-                with gr.Tab("How it was trained"):
+                with gr.Tab("How it was trained", id="training"):
                     gr.Markdown(training_summary())
                     gr.Plot(value=training_figure(), label="Training and validation loss")
 
     shared = {"prompt": prompt, "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed,
-              "tokens": max_new_tokens, "continuations": count, "continuation_tokens": length}
+              "tokens": max_new_tokens, "continuations": count, "continuation_tokens": length, "view": view}
     with share_row:
         add_copy_link("text", shared)
     sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
