@@ -183,3 +183,24 @@ def test_a_link_made_on_a_sub_tab_reopens_that_sub_tab(page, browser):
     fresh.wait_for_selector("#forward-t", state="visible", timeout=TIMEOUT)  # the Forward process sub-tab, open
     assert fresh.get_by_role("tab", name="Forward process", exact=True).get_attribute("aria-selected") == "true"
     fresh.close()
+
+
+ARRIVAL = {  # top tab: (sub-tab or None, what its result looks like on the page), shown without any click
+    "Autoregressive (text)": [(None, "#next-token-plot .js-plotly-plot")],
+    "Autoregressive (pixels)": [(None, "#pixels-gallery img")],
+    "Diffusion (images)": [(None, "#diffusion-gallery img"), ("Noise interpolation", "#morph-strip img")],
+    "GAN (images)": [(None, "#gan-gallery img"), ("The discriminator's view", "#gan-p-real-plot .js-plotly-plot"),
+                     ("Healthy vs collapsed", "#gan-collapsed img"), ("Live 2-D GAN", "#toy-plane .js-plotly-plot")],
+    "Compare": [(None, "#race-gan img")],
+}
+
+
+def test_every_tab_shows_a_computed_result_on_arrival_without_a_click(page):
+    page.wait_for_selector("#next-token-plot .js-plotly-plot", timeout=TIMEOUT)  # the first tab, at page load
+    for name, views in ARRIVAL.items():
+        open_tab(page, name, "[role=tablist]")
+        for sub_tab, result in views:
+            if sub_tab:
+                page.get_by_role("tab", name=sub_tab, exact=True).click()
+            page.wait_for_selector(result, timeout=TIMEOUT)
+    assert not page.console_errors, page.console_errors

@@ -20,8 +20,8 @@ BUILDERS = {"text": build_text_tab, "pixels": build_pixels_tab, "diffusion": bui
 @pytest.fixture(scope="module")
 def shared():
     """Every tab's shareable controls, built once."""
-    with gr.Blocks():
-        return {tab: build() for tab, build in BUILDERS.items()}
+    with gr.Blocks() as page:
+        return {tab: build(page) for tab, build in BUILDERS.items()}
 
 
 def through_url(tab: str, values: dict, shared: dict) -> tuple:

@@ -63,7 +63,7 @@ Shakespeare model with gray levels for tokens.
 """
 
 
-def build_tab() -> dict:
+def build_tab(page: gr.Blocks) -> dict:
     """The overview text (call inside gr.Blocks); a link shares no controls here."""
     gr.Markdown(OVERVIEW, latex_delimiters=LATEX)
     gr.Markdown(COMPARISON, elem_id="about-comparison")

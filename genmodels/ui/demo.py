@@ -63,7 +63,7 @@ def build_demo() -> gr.Blocks:
         with wrapping_tabs() as tabs:
             for tab in TABS:
                 with gr.Tab(tab.label, id=tab.id, elem_id=f"tab-{tab.id}"):
-                    shared[tab.id] = tab.build()
+                    shared[tab.id] = tab.build(demo)
         restore_on_load(demo, tabs, link_notice, shared)
         for tab in TABS:
             if tab.register_api is not None:

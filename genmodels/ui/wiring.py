@@ -1,6 +1,8 @@
 """Events that pass widget values by name: `listen(button.click, handler, {"prompt": prompt, ...}, outputs)`."""
 import inspect
 
+from genmodels.ui.arrival import on_arrival
+
 
 def by_name(handler, names: list[str]):
     """A function Gradio calls with values in the order of `names`; it calls `handler` with them as keywords.
@@ -16,6 +18,9 @@ def by_name(handler, names: list[str]):
     return call
 
 
-def listen(event, handler, controls: dict, outputs, **options):
-    """Wire `event` to `handler(**{name: value of control})` for the named controls (and states)."""
+def listen(event, handler, controls: dict, outputs, arrive=None, **options):
+    """Wire `event` to `handler(**{name: value of control})` for the named controls (and states); with `arrive`
+    (the page), every visitor also finds the handler's answer for the initial values there on arrival."""
+    if arrive is not None:
+        on_arrival(arrive, by_name(handler, list(controls)), controls, outputs, options["api_name"])
     return event(by_name(handler, list(controls)), list(controls.values()), outputs, **options)

@@ -18,7 +18,7 @@ classifier's feature space: it is **not** Inception FID, and it is only comparab
 """
 
 
-def build_tab() -> dict:
+def build_tab(page: gr.Blocks) -> dict:
     """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO)
     add_equations("compare")
@@ -40,7 +40,7 @@ def build_tab() -> dict:
         gr.Plot(value=scatter, label="Quality against speed", elem_id="quality-speed-plot")
         gr.Plot(value=curves, label="Training curves", elem_id="compare-curves")
     listen(race_button.click, on_race, {"label": label, "diffusion_steps": steps, "seed": seed},
-           [*pictures, race_table], api_name="ui_race", api_visibility="private", concurrency_limit=1)
+           [*pictures, race_table], arrive=page, api_name="ui_race", api_visibility="private", concurrency_limit=1)
     listen(remeasure_button.click, on_remeasure, {"label": label}, remeasured, api_name="ui_remeasure",
            api_visibility="private", concurrency_limit=1)
     return shared

@@ -99,7 +99,7 @@ def first_similarity():
         return None
 
 
-def build_tab() -> dict:
+def build_tab(page: gr.Blocks) -> dict:
     """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     add_equations("diffusion")
@@ -193,7 +193,7 @@ def build_tab() -> dict:
     scrub_views = [scrub_xt, scrub_x0, scrub_eps, scrub_caption]
     listen(diffuse_button.click, on_diffuse, settings, [result_gallery, strip, scrub, gif, noise_plot, similarity_plot,
                                                         diffusion_stats, trajectory_state, *scrub_views],
-           api_name="ui_diffuse", api_visibility="private")
+           arrive=page, api_name="ui_diffuse", api_visibility="private")
     prompt.change(on_understood, prompt, similarity_plot, api_name="ui_understood", api_visibility="private",
                   trigger_mode="always_last", show_progress="hidden")
     # input, not change: on_diffuse already sends the views for the slider value it sets, and drawing the same
@@ -201,7 +201,7 @@ def build_tab() -> dict:
     listen(scrub.input, on_scrub, {"index": scrub, "trajectory": trajectory_state}, scrub_views, api_name="ui_scrub",
            api_visibility="private", show_progress="hidden", trigger_mode="always_last")
     listen(compare_button.click, on_compare, {"prompt": prompt, "steps": steps, "seed": seed, "count": count},
-           compare_galleries, api_name="ui_compare_guidance", api_visibility="private")
+           compare_galleries, arrive=page, api_name="ui_compare_guidance", api_visibility="private")
     forward_inputs = {"example": example, "t": t_slider, "seed": forward_seed}
     forward_outputs = [*forward_images, forward_text, schedule_plot]
     listen(forward_tab.select, on_forward, forward_inputs, forward_outputs, api_name="ui_forward_open",
@@ -212,5 +212,6 @@ def build_tab() -> dict:
                api_visibility="private", trigger_mode="always_last", show_progress="hidden")
     listen(interpolate_button.click, on_interpolate,
            {"prompt": prompt, "seed_a": seed_a, "seed_b": seed_b, "frames": frames, "steps": steps,
-            "guidance": guidance}, [morph_strip, morph_gif], api_name="ui_interpolate_noise", api_visibility="private")
+            "guidance": guidance}, [morph_strip, morph_gif], arrive=page, api_name="ui_interpolate_noise",
+           api_visibility="private")
     return shared

@@ -79,7 +79,7 @@ def collapse_recipe() -> str:
     return "" if log is None else "**How the collapsed GAN was made.** " + log.get("collapse_recipe", "")
 
 
-def build_samples_tab() -> dict:
+def build_samples_tab(page: gr.Blocks) -> dict:
     """Grid of samples with P(real), picking interpolation ends, the two paths, and the latent walk; returns its
     shareable controls."""
     grid_seed = gr.State(None)
@@ -125,22 +125,22 @@ def build_samples_tab() -> dict:
         walk_gif = animation("The loop", elem_id="gan-walk-gif")
         anchors = picture("The points it passes through")
 
-    listen(sample_button.click, on_sample, grid_controls, [samples, sample_stats, grid_seed],
+    listen(sample_button.click, on_sample, grid_controls, [samples, sample_stats, grid_seed], arrive=page,
            api_name="ui_gan_sample", api_visibility="private")
     # positional: Gradio hands the click's SelectData only to a handler whose own signature it can read
     samples.select(on_pick, [pick_end, grid_seed], [seed_a, index_a, seed_b, index_b], api_name="ui_gan_pick",
                    api_visibility="private", show_progress="hidden")
     ends = {"seed_a": seed_a, "index_a": index_a, "seed_b": seed_b, "index_b": index_b}
     listen(interpolate_button.click, on_interpolate, {"kind": kind, **ends, "frames": frames},
-           [linear_strip, spherical_strip, pair_gif, norms_plot, interpolation_stats], api_name="ui_gan_interpolate",
-           api_visibility="private")
+           [linear_strip, spherical_strip, pair_gif, norms_plot, interpolation_stats], arrive=page,
+           api_name="ui_gan_interpolate", api_visibility="private")
     listen(walk_button.click, on_walk, {"kind": kind, "seed": walk_seed, "points": points, "frames_per_leg": per_leg},
-           [walk_gif, anchors], api_name="ui_gan_walk", api_visibility="private")
+           [walk_gif, anchors], arrive=page, api_name="ui_gan_walk", api_visibility="private")
     return {"kind": kind, "seed": seed, "count": count, "seed_a": seed_a, "index_a": index_a, "seed_b": seed_b,
             "index_b": index_b, "frames": frames, "walk_seed": walk_seed, "points": points, "per_leg": per_leg}
 
 
-def build_discriminator_tab() -> None:
+def build_discriminator_tab(page: gr.Blocks) -> None:
     """P(real) histograms on real and generated images, and the generated images D likes least and most."""
     gr.Markdown("The discriminator is a classifier with two classes, real and generated. At the end of training it "
                 "is the generator's whole teacher: whatever it rewards, the generator learns to draw.")
@@ -155,10 +155,10 @@ def build_discriminator_tab() -> None:
         least = image_gallery("Generated images it finds least real", columns=4, height=340, allow_preview=False)
         most = image_gallery("Generated images it finds most real", columns=4, height=340, allow_preview=False)
     listen(button.click, on_discriminate, {"kind": kind, "count": count, "seed": seed}, [histogram, stats, least, most],
-           api_name="ui_gan_discriminate", api_visibility="private")
+           arrive=page, api_name="ui_gan_discriminate", api_visibility="private")
 
 
-def build_collapse_tab() -> None:
+def build_collapse_tab(page: gr.Blocks) -> None:
     """The healthy and the collapsed generator side by side, with live class histograms."""
     gr.Markdown("**Mode collapse**: the generator finds a few outputs that fool the discriminator and draws little "
                 "else, whatever the latent. Both generators below get exactly the same latents.\n\n"
@@ -177,7 +177,7 @@ def build_collapse_tab() -> None:
     histogram = gr.Plot(label="Class histograms")
     gr.Markdown(evaluation_summary())
     listen(button.click, on_compare, {"seed": seed, "count": count}, [healthy, collapsed, histogram, stats],
-           api_name="ui_gan_compare", api_visibility="private")
+           arrive=page, api_name="ui_gan_compare", api_visibility="private")
 
 
 def snapshot_count() -> int:
@@ -204,7 +204,7 @@ def build_replay_tab(tab: gr.Tab) -> None:
                show_progress="hidden")
 
 
-def build_tab() -> dict:
+def build_tab(page: gr.Blocks) -> dict:
     """Lay out the GAN tab's sub-tabs and wire their events (call inside gr.Blocks); returns the controls a link
     shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
@@ -212,15 +212,15 @@ def build_tab() -> dict:
     share_row = gr.Column()
     with wrapping_tabs() as view:
         with gr.Tab("Samples and interpolation", id="samples"):
-            shared = build_samples_tab()
+            shared = build_samples_tab(page)
         with gr.Tab("The discriminator's view", id="discriminator"):
-            build_discriminator_tab()
+            build_discriminator_tab(page)
         with gr.Tab("Healthy vs collapsed", id="collapse"):
-            build_collapse_tab()
+            build_collapse_tab(page)
         with gr.Tab("Training replay", id="replay") as replay_tab:
             build_replay_tab(replay_tab)
         with gr.Tab("Live 2-D GAN", id="live"):
-            shared |= build_toy_tab()
+            shared |= build_toy_tab(page)
     shared["view"] = view
     with share_row:
         add_copy_link("gan", shared)

@@ -12,10 +12,11 @@ from genmodels.gan import toy2d
 from genmodels.gan.requests import LIMITS, MAX_STEPS_PER_CALL
 from genmodels.gan.toy2d import PRESETS, ToyGAN
 from genmodels.gan.toy_requests import ToyStepRequest, toy_preset, toy_settings, train_toy
+from genmodels.ui.arrival import on_arrival
 from genmodels.ui.equations import LATEX
 from genmodels.ui.gan import plots
 from genmodels.ui.hosting import answers
-from genmodels.ui.wiring import listen
+from genmodels.ui.wiring import by_name, listen
 
 SESSION_SECONDS = 3600  # an idle session's run is dropped after an hour
 DEFAULT_PRESET = next(iter(PRESETS))
@@ -97,6 +98,13 @@ def toy_gan_reset(**settings):
     return run, *draw(run.snapshot(), "New run: press **Train** to start.")
 
 
+def toy_gan_preview(**settings):
+    """The step-0 picture of a run with these settings, without keeping the run: what the tab opens on (the first
+    Train press starts this session's own run)."""
+    _, *views = toy_gan_reset(**settings)
+    return views
+
+
 @answers
 def apply_preset(name) -> dict:
     """The preset's value of each setting, by name."""
@@ -108,7 +116,7 @@ def span(name: str) -> dict:
     return {"minimum": LIMITS[name].low, "maximum": LIMITS[name].high}
 
 
-def build_toy_tab() -> dict:
+def build_toy_tab(page: gr.Blocks) -> dict:
     """Lay out the live 2-D GAN and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     defaults = PRESETS[DEFAULT_PRESET]
@@ -162,4 +170,5 @@ def build_toy_tab() -> dict:
                        concurrency_limit=4, show_progress="minimal", preprocess=False)
     listen(reset_button.click, toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private",
            preprocess=False)
+    on_arrival(page, by_name(toy_gan_preview, list(settings)), settings, outputs[1:], "ui_toy_reset")
     return {f"toy_{name}": control for name, control in (settings | {"steps": steps}).items()}

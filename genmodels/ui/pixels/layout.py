@@ -55,7 +55,7 @@ def training_summary() -> str:
             f"(uniform over the levels: {np.log2(log['config']['levels']):.0f} bits).")
 
 
-def build_tab() -> dict:
+def build_tab(page: gr.Blocks) -> dict:
     """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     add_equations("pixels")
@@ -97,7 +97,7 @@ def build_tab() -> dict:
                     elem_id="pixels-examples", label="Examples (temperature 1, seed 0): answered from a cache",
                     example_labels=EXAMPLE_CLASSES)
     listen(draw_button.click, on_draw, shared,
-           [canvas, distribution, stats, results, record, inspector, marked, inspect_caption],
+           [canvas, distribution, stats, results, record, inspector, marked, inspect_caption], arrive=page,
            api_name="ui_pixels_draw", api_visibility="private", concurrency_limit=2)
     # input, not change: on_draw already sends the inspector's first view (see the diffusion tab's scrub slider)
     listen(inspector.input, on_inspect, {"index": inspector, "record": record}, [marked, distribution, inspect_caption],

@@ -7,16 +7,18 @@ import gradio as gr
 
 from genmodels.checkpoint import read_log
 from genmodels.text.pretrained import ASSET_DIR
+from genmodels.text.requests import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
 from genmodels.ui import plots
+from genmodels.ui.arrival import on_arrival
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.lessons import Lesson, add_lessons
-from genmodels.text.requests import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
 from genmodels.ui.outputs import wrapping_tabs
 from genmodels.ui.share import add_copy_link
 from genmodels.ui.text.views import (
     PROBABILITY_COLORS,
     SURPRISAL_COLORS,
     on_continuations,
+    on_example_step,
     on_generate,
     on_next_token,
     on_pick_token,
@@ -25,7 +27,7 @@ from genmodels.ui.text.views import (
     on_select_token,
     redraw,
 )
-from genmodels.ui.wiring import listen
+from genmodels.ui.wiring import by_name, listen
 
 EXAMPLE_PROMPTS = {  # label: prompt (our own lines, not quotations)
     "A king's command": "KING.\nBring me the map, and let the council wait.\n\nQUEEN.\n",
@@ -95,14 +97,14 @@ LESSONS = [
 ]
 
 
-def build_tab() -> dict:
+def build_tab(page: gr.Blocks) -> dict:
     """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     add_equations("text")
     next_state, steps_state = gr.State(None), gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            prompt = gr.Textbox("", label="Prompt", lines=5, placeholder="Leave empty to start from the start token",
+            prompt = gr.Textbox(EXAMPLE_PROMPTS["A king's command"], label="Prompt", lines=5, placeholder="Leave empty to start from the start token",
                                 elem_id="text-prompt")
             gr.Examples([[p] for p in EXAMPLE_PROMPTS.values()], inputs=prompt, label="Example prompts",
                         example_labels=list(EXAMPLE_PROMPTS))
@@ -172,6 +174,7 @@ def build_tab() -> dict:
     sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
     drawing = {"prompt": prompt, **sampling, "seed": seed}
     next_outputs = [distribution_plot, cumulative_plot, next_stats]
+    on_arrival(page, by_name(on_example_step, list(drawing)), drawing, [next_state, *next_outputs], "ui_next_token")
     listen(next_button.click, on_next_token, drawing | {"state": next_state}, [prompt, next_state, *next_outputs],
            api_name="ui_next_token", api_visibility="private")
     reset_button.click(on_reset_next_token, None, [next_state, *next_outputs], api_name="ui_reset_next_token",

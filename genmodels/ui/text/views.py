@@ -54,6 +54,13 @@ def on_next_token(prompt, temperature, top_k, top_p, seed, state):
     return result.text, state, *redraw(temperature, top_k, top_p, state)
 
 
+def on_example_step(prompt, temperature, top_k, top_p, seed):
+    """One Next token step for the initial prompt that leaves the prompt as it is: what the tab opens on."""
+    _, state, distribution, cumulative, stats = on_next_token(prompt, temperature, top_k, top_p, seed, None)
+    note = "_An example step for the prompt above, not added to it: press **Next token** to draw one yourself._"
+    return state, distribution, cumulative, f"{stats}  \n{note}"
+
+
 @answers
 def redraw(temperature, top_k, top_p, state):
     """Re-apply the sliders to the stored logits of the last step (the model does not run again)."""
