@@ -32,11 +32,12 @@ class CompareRequest:
 
 @dataclass(frozen=True)
 class GeneratorMix:
-    """One generator's first COMPARE_SHOWN samples, and the share of each class the judge saw among all of them
-    ([] without the judge)."""
+    """One generator's first COMPARE_SHOWN samples, the share of each class among the samples the judge recognized
+    ([] without the judge, or when it recognized none), and the share it could not recognize as a garment."""
     kind: str
     shown: Judged
     shares: list[float]
+    unrecognized: float
 
     @property
     def covered(self) -> int:
@@ -58,9 +59,12 @@ def compare_generators(request: CompareRequest) -> list[GeneratorMix]:
         gan = gan_model(kind)
         x = generate(gan, sample_latents(request.seed, request.count, gan.config.latent_dim))
         verdicts = judged(x)  # the classifier runs once per generator: for the shares and the shown verdicts
-        shares = class_histogram(torch.tensor([CLASS_NAMES.index(v["class"]) for v in verdicts])) if verdicts else []
+        known = [CLASS_NAMES.index(v["class"]) for v in verdicts if v["recognizable"]]
+        shares = class_histogram(torch.tensor(known)) if known else []
+        unrecognized = 1 - len(known) / len(verdicts) if verdicts else 0.0
         shown = x[:COMPARE_SHOWN]
-        mixes.append(GeneratorMix(kind, Judged(shown, p_real(gan, shown), verdicts[:COMPARE_SHOWN]), shares))
+        mixes.append(GeneratorMix(kind, Judged(shown, p_real(gan, shown), verdicts[:COMPARE_SHOWN]), shares,
+                                  unrecognized))
     return mixes
 
 

@@ -11,6 +11,7 @@ from genmodels.gan import runs
 from genmodels.ui import images
 from genmodels.ui.gan import plots
 from genmodels.ui.hosting import QUICK, answers, on_gpu
+from genmodels.ui.judge import verdict_label
 from genmodels.ui.plots import BLACK
 
 EXTREMES = 8  # generated images shown at each end of the P(real) ranking
@@ -19,7 +20,7 @@ EXTREMES = 8  # generated images shown at each end of the P(real) ranking
 def captions(shown: family.Judged) -> list[str]:
     """'0.62 · Sneaker' under each image: the discriminator's P(real), then the judge's verdict when there is one."""
     verdicts = shown.verdicts or [None] * len(shown.p_real)
-    return [f"{p:.2f}" + (f" · {v['class']}" if v else "") for p, v in zip(shown.p_real.tolist(), verdicts)]
+    return [f"{p:.2f}" + (f" · {verdict_label(v)}" if v else "") for p, v in zip(shown.p_real.tolist(), verdicts)]
 
 
 def judged_gallery(shown: family.Judged) -> list[tuple]:
@@ -101,7 +102,8 @@ def on_compare(seed, count):
     mixes = runs.compare_generators(request)
     judged_mixes = [mix for mix in mixes if mix.shares]  # none without the judge
     lines = [f"- **{mix.kind}**: {mix.covered} of 10 classes, entropy {mix.entropy_bits:.2f} bits (uniform: "
-             f"{math.log2(10):.2f}), largest class {mix.top_class} at {max(mix.shares):.0%}" for mix in judged_mixes]
+             f"{math.log2(10):.2f}), largest class {mix.top_class} at {max(mix.shares):.0%} of the recognized; "
+             f"{mix.unrecognized:.0%} not recognizable as a garment" for mix in judged_mixes]
     figure = (plots.class_histograms_figure(CLASS_NAMES, {mix.kind: mix.shares for mix in judged_mixes})
               if judged_mixes else None)
     stats = (f"Judged on {request.count} samples each (the galleries show the first {runs.COMPARE_SHOWN}):\n"

@@ -32,8 +32,8 @@ evaluations per image, one after another: watch the image fill in and the distri
 LESSONS = [
     Lesson("Temperature 0: the argmax everywhere", {"temperature": 0.0, "top_k": 0, "top_p": 1.0, "count": 4},
            "Every pixel takes its most likely level, so the four images come out identical and the seed does not "
-           "matter. They are also oddly flat: the most likely level of each pixel, one after another, is not the "
-           "most likely image."),
+           "matter. They are not garments but flat blocks, which the judge declines to name: the most likely level "
+           "of each pixel, one after another, is not a likely image. Sampling (temperature 1) is what draws clothes."),
     Lesson("Low temperature", {"temperature": 0.7, "top_k": 0, "top_p": 1.0, "count": 4},
            "Dividing the logits by 0.7 sharpens every pixel's distribution: cleaner backgrounds and more typical "
            "garments than at temperature 1, with less variety between the four images. Inspect an edge pixel to "
