@@ -20,7 +20,7 @@ from genmodels.ui.diffusion.views import (
 )
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.hosting import EXAMPLES_CACHE_MODE
-from genmodels.ui.lessons import Lesson, add_lessons
+from genmodels.ui.lessons import Lesson, Run, add_lessons, run_lessons
 from genmodels.ui.outputs import animation, image_gallery, picture, wrapping_tabs
 from genmodels.ui.share import add_copy_link
 from genmodels.ui.wiring import listen
@@ -57,21 +57,28 @@ $\bar\alpha_t$, as some summaries do, it is right only for $t = 1$ (here index 0
 
 
 LESSONS = [
-    Lesson("Guidance 0 vs 7", {"prompt": "a sneaker", "guidance": 0.0, "steps": 50, "sampler": "DDIM", "eta": 0.0},
-           "Guidance 0 ignores the prompt: generate and the judge finds all kinds of clothing. Then open Compare "
+    Lesson("Guidance 0 vs 7", {"prompt": "a sneaker", "guidance": 0.0, "steps": 50, "sampler": "DDIM", "eta": 0.0,
+                               "count": 8},
+           "Guidance 0 ignores the prompt 'a sneaker'. How many kinds of clothing will the judge find among the "
+           "eight images?",
+           "Guidance 0 ignores the prompt, so the judge finds all kinds of clothing. Then open Compare "
            "guidance: the same start noise at 0, 1, 3 and 7, where the sneaker takes hold as s grows and the "
            "images get bolder and more alike."),
     Lesson("Few steps vs many", {"guidance": 3.0, "steps": 5, "sampler": "DDIM", "eta": 0.0},
+           "Five denoising steps instead of 50: will the images still be recognizable garments?",
            "Five DDIM steps already give recognizable garments, each step a big jump. Watch the film strip, then set "
            "50 steps with the same seed: the image is nearly the same, only finer, because DDIM with eta 0 follows "
            "one deterministic path that more steps trace more closely."),
     Lesson("DDPM vs DDIM", {"guidance": 3.0, "steps": 100, "sampler": "DDPM", "eta": 0.0},
+           "DDPM adds fresh noise at every step. Near the end, will the film strip's x_t row look cleaner or "
+           "grainier than DDIM's?",
            "DDPM adds fresh noise at every step, so the x_t row of the film strip stays grainy until the end and the "
            "same seed with another step count gives another garment. Switch to DDIM and press Generate again."),
     Lesson("The unconditional model", {"prompt": "", "guidance": 1.0, "steps": 50, "sampler": "DDIM", "eta": 0.0,
                                        "count": 16},
-           "An empty prompt is the model trained without captions (15% of training): generate the 16 images and the "
-           "judge finds a mix of classes. The text-encoder chart shows no class standing out."),
+           "With an empty prompt, what will the sixteen images be: one class, or many?",
+           "An empty prompt is the model trained without captions (15% of training): the judge finds a mix of "
+           "classes among the 16 images, and the text-encoder chart shows no class standing out."),
 ]
 
 
@@ -119,14 +126,16 @@ def build_tab(page: gr.Blocks) -> dict:
                 count = gr.Slider(1, MAX_IMAGES, value=8, step=1, label="Images", elem_id="diffusion-count")
             diffuse_button = gr.Button("Generate images", variant="primary", elem_id="diffuse-button")
             examples_column = gr.Column()
-            add_lessons(LESSONS, {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler,
-                                  "eta": eta, "count": count}, "diffusion-lessons")
+            lesson_controls = {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler, "eta": eta,
+                               "count": count}
+            lesson_picker = add_lessons(LESSONS, lesson_controls, "diffusion-lessons")
             share_row = gr.Column()
             similarity_plot = gr.Plot(value=first_similarity(), elem_id="similarity-plot",
                                       label="What the text encoder understood")
             with gr.Accordion("What the settings do", open=False):
                 gr.Markdown(SETTINGS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
+            lesson_note = gr.Markdown(elem_id="diffusion-lessons-notice")
             with wrapping_tabs() as view:
                 with gr.Tab("Sample", id="sample"):
                     diffusion_stats = gr.Markdown(elem_id="diffusion-stats")
@@ -191,9 +200,11 @@ def build_tab(page: gr.Blocks) -> dict:
     with share_row:
         add_copy_link("diffusion", shared)
     scrub_views = [scrub_xt, scrub_x0, scrub_eps, scrub_caption]
-    listen(diffuse_button.click, on_diffuse, settings, [result_gallery, strip, scrub, gif, noise_plot, similarity_plot,
-                                                        diffusion_stats, trajectory_state, *scrub_views],
-           arrive=page, api_name="ui_diffuse", api_visibility="private")
+    diffuse_outputs = [result_gallery, strip, scrub, gif, noise_plot, similarity_plot, diffusion_stats,
+                       trajectory_state, *scrub_views]
+    listen(diffuse_button.click, on_diffuse, settings, diffuse_outputs, arrive=page, api_name="ui_diffuse",
+           api_visibility="private")
+    run_lessons(lesson_picker, LESSONS, lesson_controls, lesson_note, [Run(on_diffuse, settings, diffuse_outputs)])
     prompt.change(on_understood, prompt, similarity_plot, api_name="ui_understood", api_visibility="private",
                   trigger_mode="always_last", show_progress="hidden")
     # input, not change: on_diffuse already sends the views for the slider value it sets, and drawing the same

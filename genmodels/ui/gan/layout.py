@@ -16,7 +16,7 @@ from genmodels.gan.requests import (
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.gan.toy import build_toy_tab
 from genmodels.ui.gan.views import on_compare, on_discriminate, on_interpolate, on_pick, on_replay, on_sample, on_walk
-from genmodels.ui.lessons import Lesson, add_lessons
+from genmodels.ui.lessons import Lesson, Run, add_lessons, run_lessons
 from genmodels.ui.outputs import animation, image_gallery, picture, wrapping_tabs
 from genmodels.ui.share import add_copy_link
 from genmodels.ui.wiring import listen
@@ -42,13 +42,17 @@ $\cos\theta = \frac{z_A \cdot z_B}{|z_A||z_B|}$, and stays where the latents liv
 
 LESSONS = [
     Lesson("Mode collapse", {"kind": "collapsed", "seed": 0, "count": 24},
+           "This generator collapsed during training. Will 24 different latents give 24 different garments?",
            "Generate: whatever the latent, the collapsed generator draws the same blurry shirt-like blob, and its own "
            "discriminator still rates many of them as real. Open Healthy vs collapsed for the class histograms."),
     Lesson("Linear vs spherical", {"kind": "healthy", "frames": 16},
+           "Halfway along a straight line between two latents, is the latent still as long as a typical one "
+           "(√d)?",
            "Generate, click two images (the radio says which end a click sets), then Interpolate. In the norm chart "
            "the linear path sags to about 70% of the typical length midway; look at the middle frames of both "
            "strips for the washed-out images that sag causes."),
     Lesson("One latent, one image", {"kind": "healthy", "seed": 7, "count": 8},
+           "Keep seed 7 and ask for fewer images: will the first images change?",
            "A GAN is one pass from z to an image: change only the seed and every image changes; keep the seed and "
            "lower the number of images, and the first ones stay exactly the same, because image i depends only on "
            "(seed, i)."),
@@ -92,6 +96,7 @@ def build_samples_tab(page: gr.Blocks) -> dict:
             grid_controls = {"kind": kind, "seed": seed, "count": count}
             lessons_column = gr.Column()
         with gr.Column(scale=3, min_width=320):
+            lesson_note = gr.Markdown(elem_id="gan-lessons-notice")
             sample_stats = gr.Markdown(elem_id="gan-sample-stats")
             samples = image_gallery("Samples, captioned with the discriminator's P(real) · the judge's verdict",
                                     columns=6, height=560, elem_id="gan-gallery", allow_preview=False)
@@ -107,7 +112,7 @@ def build_samples_tab(page: gr.Blocks) -> dict:
         frames = gr.Slider(2, MAX_FRAMES, value=12, step=1, label="Frames", elem_id="gan-frames")
     interpolate_button = gr.Button("Interpolate", variant="primary", elem_id="gan-interpolate-button")
     with lessons_column:
-        add_lessons(LESSONS, grid_controls | {"frames": frames}, "gan-lessons")
+        lesson_picker = add_lessons(LESSONS, grid_controls | {"frames": frames}, "gan-lessons")
     interpolation_stats = gr.Markdown(elem_id="gan-interpolation-stats")
     linear_strip = picture("Linear path", elem_id="gan-linear-strip")
     spherical_strip = picture("Spherical path", elem_id="gan-spherical-strip")
@@ -125,15 +130,19 @@ def build_samples_tab(page: gr.Blocks) -> dict:
         walk_gif = animation("The loop", elem_id="gan-walk-gif")
         anchors = picture("The points it passes through")
 
-    listen(sample_button.click, on_sample, grid_controls, [samples, sample_stats, grid_seed], arrive=page,
-           api_name="ui_gan_sample", api_visibility="private")
+    sample_outputs = [samples, sample_stats, grid_seed]
+    listen(sample_button.click, on_sample, grid_controls, sample_outputs, arrive=page, api_name="ui_gan_sample",
+           api_visibility="private")
     # positional: Gradio hands the click's SelectData only to a handler whose own signature it can read
     samples.select(on_pick, [pick_end, grid_seed], [seed_a, index_a, seed_b, index_b], api_name="ui_gan_pick",
                    api_visibility="private", show_progress="hidden")
     ends = {"seed_a": seed_a, "index_a": index_a, "seed_b": seed_b, "index_b": index_b}
-    listen(interpolate_button.click, on_interpolate, {"kind": kind, **ends, "frames": frames},
-           [linear_strip, spherical_strip, pair_gif, norms_plot, interpolation_stats], arrive=page,
+    path_controls = {"kind": kind, **ends, "frames": frames}
+    path_outputs = [linear_strip, spherical_strip, pair_gif, norms_plot, interpolation_stats]
+    listen(interpolate_button.click, on_interpolate, path_controls, path_outputs, arrive=page,
            api_name="ui_gan_interpolate", api_visibility="private")
+    run_lessons(lesson_picker, LESSONS, grid_controls | {"frames": frames}, lesson_note,
+                [Run(on_sample, grid_controls, sample_outputs), Run(on_interpolate, path_controls, path_outputs)])
     listen(walk_button.click, on_walk, {"kind": kind, "seed": walk_seed, "points": points, "frames_per_leg": per_leg},
            [walk_gif, anchors], arrive=page, api_name="ui_gan_walk", api_visibility="private")
     return {"kind": kind, "seed": seed, "count": count, "seed_a": seed_a, "index_a": index_a, "seed_b": seed_b,

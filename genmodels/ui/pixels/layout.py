@@ -11,7 +11,7 @@ from genmodels.pixels.requests import LABELS, MAX_IMAGES
 from genmodels.pixels.sample import ASSET_DIR
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.hosting import EXAMPLES_CACHE_MODE
-from genmodels.ui.lessons import Lesson, add_lessons
+from genmodels.ui.lessons import Lesson, Run, add_lessons, run_lessons
 from genmodels.ui.outputs import image_gallery, picture
 from genmodels.ui.pixels.views import on_draw, on_example, on_inspect
 from genmodels.ui.share import add_copy_link
@@ -31,14 +31,18 @@ evaluations per image, one after another: watch the image fill in and the distri
 
 LESSONS = [
     Lesson("Temperature 0: the argmax everywhere", {"temperature": 0.0, "top_k": 0, "top_p": 1.0, "count": 4},
+           "If every pixel takes its single most likely gray level, will the four images differ, and will they "
+           "look like sneakers?",
            "Every pixel takes its most likely level, so the four images come out identical and the seed does not "
            "matter. They are not garments but flat blocks, which the judge declines to name: the most likely level "
            "of each pixel, one after another, is not a likely image. Sampling (temperature 1) is what draws clothes."),
     Lesson("Low temperature", {"temperature": 0.7, "top_k": 0, "top_p": 1.0, "count": 4},
+           "At temperature 0.7, will the four images look more alike or less alike than at temperature 1?",
            "Dividing the logits by 0.7 sharpens every pixel's distribution: cleaner backgrounds and more typical "
            "garments than at temperature 1, with less variety between the four images. Inspect an edge pixel to "
            "see the orange bars lean harder on the favourite level."),
     Lesson("Any class", {"label": "any class", "temperature": 1.0, "top_k": 0, "top_p": 1.0, "count": 8},
+           "Told 'any class', will the model draw one kind of garment eight times, or a mix?",
            "The first token says 'any class' (10% of training sequences started this way): the model decides what "
            "to draw as it goes, often within the first rows, and the judge's verdicts show the mix."),
 ]
@@ -71,13 +75,15 @@ def build_tab(page: gr.Blocks) -> dict:
                 count = gr.Slider(1, MAX_IMAGES, value=4, step=1, label="Images", elem_id="pixels-count")
             draw_button = gr.Button("Draw pixel by pixel", variant="primary", elem_id="pixels-draw")
             examples_column = gr.Column()
-            add_lessons(LESSONS, {"label": label, "temperature": temperature, "top_k": top_k, "top_p": top_p,
-                                  "count": count}, "pixels-lessons")
+            lesson_controls = {"label": label, "temperature": temperature, "top_k": top_k, "top_p": top_p,
+                               "count": count}
+            lesson_picker = add_lessons(LESSONS, lesson_controls, "pixels-lessons")
             shared = {"label": label, "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed,
                       "count": count}
             add_copy_link("pixels", shared)
             gr.Markdown(training_summary())
         with gr.Column(scale=2, min_width=320):
+            lesson_note = gr.Markdown(elem_id="pixels-lessons-notice")
             stats = gr.Markdown(elem_id="pixels-stats")
             canvas = picture("The images as they are drawn (pale blue: not drawn yet)", elem_id="pixels-canvas")
             distribution = gr.Plot(label="The current pixel's distribution over gray levels (level:gray value)",
@@ -96,9 +102,10 @@ def build_tab(page: gr.Blocks) -> dict:
                     cache_mode=EXAMPLES_CACHE_MODE, api_name="ui_pixels_example", api_visibility="private",
                     elem_id="pixels-examples", label="Examples (temperature 1, seed 0): answered from a cache",
                     example_labels=EXAMPLE_CLASSES)
-    listen(draw_button.click, on_draw, shared,
-           [canvas, distribution, stats, results, record, inspector, marked, inspect_caption], arrive=page,
-           api_name="ui_pixels_draw", api_visibility="private", concurrency_limit=2)
+    draw_outputs = [canvas, distribution, stats, results, record, inspector, marked, inspect_caption]
+    listen(draw_button.click, on_draw, shared, draw_outputs, arrive=page, api_name="ui_pixels_draw",
+           api_visibility="private", concurrency_limit=2)
+    run_lessons(lesson_picker, LESSONS, lesson_controls, lesson_note, [Run(on_draw, shared, draw_outputs)])
     # input, not change: on_draw already sends the inspector's first view (see the diffusion tab's scrub slider)
     listen(inspector.input, on_inspect, {"index": inspector, "record": record}, [marked, distribution, inspect_caption],
            api_name="ui_pixels_inspect", api_visibility="private", show_progress="hidden", trigger_mode="always_last")

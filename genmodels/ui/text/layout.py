@@ -11,7 +11,7 @@ from genmodels.text.requests import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, 
 from genmodels.ui import plots
 from genmodels.ui.arrival import on_arrival
 from genmodels.ui.equations import LATEX, add_equations
-from genmodels.ui.lessons import Lesson, add_lessons
+from genmodels.ui.lessons import Lesson, Run, add_lessons, run_lessons
 from genmodels.ui.outputs import wrapping_tabs
 from genmodels.ui.share import add_copy_link
 from genmodels.ui.text.views import (
@@ -81,17 +81,22 @@ def training_summary() -> str:
 
 LESSONS = [
     Lesson("Temperature 0 is greedy", {"temperature": 0.0, "top_k": 0, "top_p": 1.0},
+           "At temperature 0, how many tokens can still be drawn, and does the seed still matter?",
            "Press Next token a few times: the adjusted (orange) bars collapse onto the single most likely token, so "
            "every draw is the argmax and the seed no longer matters. Then Generate: greedy text soon loops on the "
            "same phrases, because the most likely next token is rarely the most likely text."),
     Lesson("Top-p 0.5 vs 0.95", {"temperature": 1.0, "top_k": 0, "top_p": 0.5},
+           "With top-p 0.5, how many candidates survive: always the same number, or does it depend on the step?",
            "Look at the cumulative chart: top-p keeps tokens, most likely first, until their probabilities add up "
            "to p, so at 0.5 only a handful survive (grey bars are removed). Move top-p to 0.95 and watch the kept "
            "set grow on a confident step and on an uncertain one: the cut adapts to how spread the distribution is."),
     Lesson("High temperature", {"temperature": 1.6, "top_k": 0, "top_p": 1.0},
+           "Dividing the logits by 1.6: will the orange bars come out taller or flatter than the blue ones, and "
+           "what happens to the entropy?",
            "Dividing the logits by T > 1 flattens the distribution: unlikely tokens gain probability, entropy rises. "
            "Generate and read: spelling and grammar fall apart, because the tail of 4,096 tokens is mostly wrong."),
     Lesson("Top-k 5", {"temperature": 1.0, "top_k": 5, "top_p": 1.0},
+           "With top-k 5, how many candidates are left, and does it matter how confident the model is?",
            "Only the five most likely tokens survive, whatever their probabilities: on a confident step that changes "
            "nothing, on an uncertain one it cuts plausible choices. Compare with top-p, whose cut adapts."),
 ]
@@ -104,19 +109,21 @@ def build_tab(page: gr.Blocks) -> dict:
     next_state, steps_state = gr.State(None), gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            prompt = gr.Textbox(EXAMPLE_PROMPTS["A king's command"], label="Prompt", lines=5, placeholder="Leave empty to start from the start token",
-                                elem_id="text-prompt")
+            prompt = gr.Textbox(EXAMPLE_PROMPTS["A king's command"], label="Prompt", lines=5,
+                                placeholder="Leave empty to start from the start token", elem_id="text-prompt")
             gr.Examples([[p] for p in EXAMPLE_PROMPTS.values()], inputs=prompt, label="Example prompts",
                         example_labels=list(EXAMPLE_PROMPTS))
             temperature = gr.Slider(0, 2, value=0.8, step=0.05, label="Temperature", elem_id="text-temperature")
             top_k = gr.Slider(0, 4096, value=0, step=1, label="Top-k (0 = off)", elem_id="text-top-k")
             top_p = gr.Slider(0.01, 1, value=0.95, step=0.01, label="Top-p", elem_id="text-top-p")
             seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed", elem_id="text-seed")
-            add_lessons(LESSONS, {"temperature": temperature, "top_k": top_k, "top_p": top_p}, "text-lessons")
+            lesson_picker = add_lessons(LESSONS, {"temperature": temperature, "top_k": top_k, "top_p": top_p},
+                                        "text-lessons")
             share_row = gr.Column()
             with gr.Accordion("What the sliders do", open=False):  # open, it parted a phone's prompt from its button
                 gr.Markdown(SLIDERS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
+            lesson_note = gr.Markdown(elem_id="text-lessons-notice")
             with wrapping_tabs() as view:
                 with gr.Tab("Next token", id="next"):
                     with gr.Row():
@@ -174,6 +181,8 @@ def build_tab(page: gr.Blocks) -> dict:
     sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
     drawing = {"prompt": prompt, **sampling, "seed": seed}
     next_outputs = [distribution_plot, cumulative_plot, next_stats]
+    run_lessons(lesson_picker, LESSONS, sampling, lesson_note,
+                [Run(on_next_token, drawing | {"state": next_state}, [prompt, next_state, *next_outputs])])
     on_arrival(page, by_name(on_example_step, list(drawing)), drawing, [next_state, *next_outputs], "ui_next_token")
     listen(next_button.click, on_next_token, drawing | {"state": next_state}, [prompt, next_state, *next_outputs],
            api_name="ui_next_token", api_visibility="private")

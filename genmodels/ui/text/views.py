@@ -31,8 +31,9 @@ def surprisal_label(bits: float) -> str:
 
 def stats_markdown(view: dict, note: str = "") -> str:
     """Entropy, candidates left and the drawn token as a short Markdown summary."""
+    # max(0, .): one token left has entropy 0, which rounding error can print as -0.00
     lines = [f"**Entropy** of the model's distribution: {view['model_entropy_bits']:.2f} bits; after the sliders: "
-             f"{view['entropy_bits']:.2f} bits. **Candidates left:** {view['candidates_left']:,}."]
+             f"{max(0.0, view['entropy_bits']):.2f} bits. **Candidates left:** {view['candidates_left']:,}."]
     if view.get("token") is not None:
         lines.append(f"**Drawn:** `{plots.show_token(view['token'])}` (model {view['model_prob']:.1%}, "
                      f"after the sliders {view['adjusted_prob']:.1%}).")
