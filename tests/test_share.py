@@ -103,3 +103,14 @@ def test_a_link_names_a_sub_tab_by_id_and_an_unknown_one_is_ignored(shared):
     assert tab == "diffusion" and restored[("diffusion", "view")] == "forward" and problems == []
     _, restored, problems = restore({"tab": "gan", "gan.view": "nowhere"}, shared)
     assert ("gan", "view") not in restored and "gan.view" in problems[0]
+
+
+def test_every_lesson_plan_link_opens_its_tab_with_all_its_settings(shared):
+    from genmodels.ui.plan import ASSUMED_MINUTES, PLAN
+
+    assert sum(step.minutes for step in PLAN) < ASSUMED_MINUTES  # time left for the closing comparison
+    for step in PLAN:
+        query = dict(parse_qsl(step.link().lstrip("?"), keep_blank_values=True))
+        tab, restored, problems = restore(query, shared | {"about": {}})
+        assert tab == step.tab and problems == [], (step.title, problems)
+        assert {name: restored[(step.tab, name)] for name in step.values} == step.values, step.title

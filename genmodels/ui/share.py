@@ -156,8 +156,8 @@ def restore_on_load(demo: gr.Blocks, tabs: gr.Tabs, notice: gr.Markdown,
     def on_load(request: gr.Request):
         tab, values, problems = restore(dict(request.query_params), shared)
         updates = [restored_value(control, values.get((tab_id, name), gr.skip())) for tab_id, name, control in controls]
-        if tab is None and not values and not problems:
-            return [gr.skip(), gr.skip(), *updates]
+        if not values and not problems and (tab is None or not shared[tab]):  # a plain page, or a tab without settings
+            return [gr.Tabs(selected=tab) if tab else gr.skip(), gr.skip(), *updates]
         return [gr.Tabs(selected=tab) if tab else gr.skip(), restore_message(tab, values, problems), *updates]
 
     demo.load(on_load, None, [tabs, notice, *[control for _, _, control in controls]], api_name="ui_restore_link",
