@@ -55,6 +55,15 @@ def test_a_long_legend_goes_under_the_plot_instead_of_over_its_title():
     assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
 
 
+def test_a_long_cumulative_chart_labels_few_enough_tokens_to_stay_readable():
+    tokens = [f"t{i}" for i in range(60)]
+    probs = [1 / 60] * 60
+    fig = plots.cumulative_figure(tokens, probs, [(i + 1) / 60 for i in range(60)], top_p=0.9, crossing_rank=53)
+    assert len(fig.layout.xaxis.tickvals) <= plots.MAX_TICK_LABELS
+    assert len(fig.layout.title.text) <= 50  # short enough not to be cut on a narrow chart
+    assert fig.data[0].hovertext[59].startswith("t59")  # every token still named on hover
+
+
 def test_show_token_makes_whitespace_and_control_characters_visible():
     assert plots.show_token(" a\tb\n") == "␣a→b↵"
     assert plots.show_token("\x00") == "\\x00"

@@ -8,6 +8,12 @@ OUTPUT_CSS = """
    the first rows of the pixel canvas and an inspected pixel there. */
 .gm-output label[data-testid="block-label"].float { position: static; margin: 0 0 6px 0; max-width: calc(100% - 80px); }
 .gm-output .image-container > .icon-button-wrapper.top-panel { top: auto; bottom: 100%; margin-bottom: 6px; }
+/* A gallery caption wraps onto a second line instead of losing its figure ("Sneaker 1..." in presenter mode). */
+.gm-output .caption-label { white-space: normal; max-width: calc(100% - 8px); }
+/* A chart's panel label sits above the chart, not over its title. */
+.block:has(.js-plotly-plot) > label[data-testid="block-label"].float { position: static; margin: 0 0 4px 0; }
+/* On a phone, plotly's toolbar would cover the legend and title; charts still download on a larger screen. */
+@media (max-width: 720px) { .js-plotly-plot .modebar-container { display: none; } }
 """
 
 

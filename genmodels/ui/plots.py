@@ -3,6 +3,7 @@ import plotly.graph_objects as go
 
 BLUE, ORANGE, VERMILLION, SKY, GREY, BLACK = "#0072B2", "#E69F00", "#D55E00", "#56B4E9", "#BBBBBB", "#000000"
 GREEN, PURPLE = "#009E73", "#CC79A7"
+MAX_TICK_LABELS = 20  # token labels an axis shows before it labels only every n-th token
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 
@@ -60,15 +61,18 @@ def cumulative_figure(tokens: list[str], probs: list[float], cumulative: list[fl
     and the line at p; tokens up to and including the one that crosses p are kept."""
     x = list(range(len(tokens)))
     kept = [i <= crossing_rank for i in x]
+    shown = [show_token(t) for t in tokens]
     fig = go.Figure()
-    fig.add_bar(x=x, y=probs, name="probability", marker=dict(color=[ORANGE if k else GREY for k in kept]))
+    fig.add_bar(x=x, y=probs, name="probability", marker=dict(color=[ORANGE if k else GREY for k in kept]),
+                hovertext=[f"{t}: {p:.2%}" for t, p in zip(shown, probs)], hoverinfo="text")
     fig.add_scatter(x=x, y=cumulative, name="cumulative", mode="lines+markers", line=dict(color=BLUE, width=2))
     fig.add_hline(y=top_p, line=dict(color=VERMILLION, dash="dash"), annotation_text=f"top-p = {top_p:g}",
                   annotation_position="bottom right")
-    fig.update_xaxes(tickmode="array", tickvals=x, ticktext=[show_token(t) for t in tokens], tickangle=-45)
+    every = -(-len(x) // MAX_TICK_LABELS)  # up to 60 tokens: label every n-th so the labels never overlap
+    fig.update_xaxes(tickmode="array", tickvals=x[::every], ticktext=shown[::every], tickangle=-45)
     fig.update_yaxes(title="probability", tickformat=".0%", range=[0, 1.05])
-    kept_count = f"{crossing_rank + 1} kept" + ("" if crossing_rank < len(tokens) else " (beyond this chart)")
-    return styled(fig, f"Cumulative probability: top-p keeps tokens until the total reaches p ({kept_count})")
+    kept_count = f"{crossing_rank + 1} kept" + ("" if crossing_rank < len(tokens) else ", beyond this chart")
+    return styled(fig, f"Top-p: the running total reaches p ({kept_count})")
 
 
 def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
