@@ -99,3 +99,9 @@ def test_discriminator_view_shows_the_generated_images_it_likes_least_and_most()
     assert scores[:views.EXTREMES] == sorted(scores[:views.EXTREMES])
     assert max(scores[:views.EXTREMES]) <= min(scores[views.EXTREMES:])
     assert {trace.name for trace in figure.data} == {"real Fashion-MNIST", "generated"}
+
+
+def test_a_discriminator_worse_than_chance_is_explained_not_left_beside_the_50_percent_line():
+    collapsed = views.on_discriminate("collapsed", 128, 0)[1]
+    healthy = views.on_discriminate("healthy", 128, 0)[1]
+    assert "consistently wrong" in collapsed and "consistently wrong" not in healthy

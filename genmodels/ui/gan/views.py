@@ -15,6 +15,7 @@ from genmodels.ui.judge import verdict_label
 from genmodels.ui.plots import BLACK
 
 EXTREMES = 8  # generated images shown at each end of the P(real) ranking
+WORSE_THAN_CHANCE = 0.4  # a discriminator sorting fewer than this share correctly is consistently fooled
 
 
 def captions(shown: family.Judged) -> list[str]:
@@ -91,6 +92,11 @@ def on_discriminate(kind, count, seed):
     stats = (f"Mean P(real): **{result.real.mean():.2f}** on real images, **{result.generated.mean():.2f}** on "
              f"generated ones. Thresholded at 0.5 it sorts **{result.accuracy:.0%}** of these {2 * request.count} "
              "images correctly (50% would mean it cannot tell them apart, which is what a perfect generator forces).")
+    if result.accuracy < WORSE_THAN_CHANCE:
+        stats += (" Far below 50% is not guessing but being consistently wrong: this discriminator rates the "
+                  "generated images as more real than real ones. It learned too slowly to keep up (the collapse "
+                  "recipe gives it a 50 times smaller learning rate), so the generator settled on images that fool "
+                  "it, and nothing pushed the generator to vary them.")
     least, most = result.extremes(EXTREMES)
     return figure, stats, judged_gallery(least), judged_gallery(most)
 
