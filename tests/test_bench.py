@@ -16,6 +16,7 @@ def test_bench_gan_times_an_interpolation_and_toy_steps():
     assert result["interpolation_frames"] == 64 and 0 < result["interpolation_ms"] < 10_000
     assert result["toy_steps"] == 20 and result["toy_steps_ms"] > 0
     assert abs(result["toy_steps_per_second"] * result["toy_steps_ms"] / 1000 - 20) < 0.5  # rounding
+    assert result["toy_frame_ms"] > 0 and result["toy_frame_vs_training"] > 0
 
 
 def test_bench_compares_the_fast_path_with_the_plain_one():

@@ -43,3 +43,23 @@ def test_training_replay_and_a_live_toy_gan_step(page):
     page.click("#toy-reset")
     page.wait_for_selector("#toy-stats:has-text('Step 0')", timeout=TIMEOUT)
     assert not page.console_errors, page.console_errors
+
+
+def test_play_keeps_training_and_redrawing_until_pause(page):
+    open_tab(page, "GAN (images)", "#gan-sample-button")
+    page.get_by_role("tab", name="Live 2-D GAN", exact=True).click()
+    page.wait_for_selector("#toy-stats:has-text('Step 0')", timeout=TIMEOUT)  # step 0 on arrival
+    page.click("#toy-play")
+    # redrawn every 50 steps while it trains: a step between the first redraw and the end of the call shows up
+    page.wait_for_function("""() => {
+        const m = document.querySelector('#toy-stats').innerText.match(/Step ([\\d,]+)/);
+        const step = m ? Number(m[1].replace(/,/g, '')) : 0;
+        return step >= 100 && step < 1500; }""", timeout=TIMEOUT)
+    page.click("#toy-pause")
+    page.wait_for_timeout(1500)
+    paused = page.locator("#toy-stats").inner_text()
+    page.wait_for_timeout(2000)
+    assert page.locator("#toy-stats").inner_text() == paused  # paused: no more steps arrive
+    step = int(paused.split("Step ")[1].split()[0].replace(",", ""))
+    assert 100 <= step < 2000
+    assert not page.console_errors, page.console_errors

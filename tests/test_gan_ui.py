@@ -19,14 +19,15 @@ def run_toy(run, steps, **changes):
     return list(toy.toy_gan_step(run, **(TOY | changes), steps=steps))
 
 
-def test_toy_gan_step_streams_a_few_redraws_and_ends_on_the_last_step(one_thread):
-    updates = run_toy(None, 40)
+def test_toy_gan_step_redraws_every_50_steps_and_ends_on_the_last_step(one_thread):
+    updates = run_toy(None, 120)
     run = updates[-1][0]
-    assert run.steps == 40 and 2 <= len(updates) <= toy_requests.UPDATES_PER_CALL + 2
+    assert run.steps == 120 and len(updates) == 120 // toy_requests.REDRAW_EVERY + 1  # at 50, 100 and 120
+    assert [numbers["step"] for *_, numbers in updates] == [50, 100, 120]
     *_, text, numbers = updates[-1]
-    assert numbers["step"] == 40 and "Step 40" in text and "steps/s" in text
+    assert "Step 120" in text and "steps/s" in text
     json.dumps(numbers, allow_nan=False)
-    assert run_toy(run, 10)[-1][0].steps == 50
+    assert run_toy(run, 10)[-1][0].steps == 130
 
 
 def test_a_diverged_session_is_reported_without_raising_and_reset_recovers(one_thread):

@@ -9,7 +9,7 @@ from genmodels.gan.requests import LIMITS
 from genmodels.gan.toy2d import Snapshot, ToyGAN, ToySettings
 from genmodels.runtime import timer
 
-UPDATES_PER_CALL = 10  # snapshots a training call yields, for streamed redraws
+REDRAW_EVERY = 50  # steps between snapshots: drawing one costs less than training 50 steps (`bench gan`)
 
 
 def toy_settings(**named) -> ToySettings:
@@ -44,8 +44,8 @@ class ToyUpdate:
 
 
 def train_toy(run: ToyGAN | None, request: ToyStepRequest) -> Iterator[ToyUpdate]:
-    """Continue `run` (a new one when None, or when the data, seed or sizes changed), yielding about
-    UPDATES_PER_CALL snapshots; the last one's note says how fast it trained."""
+    """Continue `run` (a new one when None, or when the data, seed or sizes changed), yielding a snapshot every
+    REDRAW_EVERY steps and at the end; the last one's note says how fast it trained."""
     note = ""
     if run is None:
         run = ToyGAN(request.settings)
@@ -56,7 +56,7 @@ def train_toy(run: ToyGAN | None, request: ToyStepRequest) -> Iterator[ToyUpdate
         return
     start, latest = run.steps, None
     with timer() as elapsed:
-        for snapshot in run.train(request.steps, every=max(1, request.steps // UPDATES_PER_CALL)):
+        for snapshot in run.train(request.steps, every=REDRAW_EVERY):
             if latest is not None:  # the last snapshot waits for the speed figure, so it is drawn once
                 yield ToyUpdate(run, latest, note)
             latest = snapshot

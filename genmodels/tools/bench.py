@@ -22,6 +22,7 @@ from genmodels.fastpath import FAST_PATH
 from genmodels.gan.latent import interpolation_path, sample_latents
 from genmodels.gan.pretrained import generate, load_gan
 from genmodels.gan.toy2d import PRESETS, ToyGAN
+from genmodels.gan.toy_requests import REDRAW_EVERY
 from genmodels.runtime import DEVICE_ENV, device_name, make_generator, percentile, timer
 from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import generate_tokens, next_token_logits, sample_tokens
@@ -165,13 +166,28 @@ def bench_gan(frames: int = 64, toy_steps: int = 200, repeats: int = 10) -> dict
     with timer() as elapsed:
         for _ in range(toy_steps):
             run.step()
+    frame_ms = median_ms(lambda: toy_frame(run), None, repeats)
     return {
         "family": "gan", "device": str(device), "device_name": device_name(device),
         "threads": torch.get_num_threads(), "generator_params": gan.generator.num_params(),
         "interpolation_frames": frames, "interpolation_ms": round(interpolation_ms, 2),
         "toy_steps": toy_steps, "toy_steps_ms": round(elapsed.milliseconds, 1),
         "toy_steps_per_second": round(toy_steps / elapsed.seconds, 1),
+        # one redraw of the live 2-D GAN (every REDRAW_EVERY steps) against the training it shows
+        "toy_frame_ms": round(frame_ms, 1), "toy_redraw_every": REDRAW_EVERY,
+        "toy_frame_vs_training": round(frame_ms / (elapsed.milliseconds / toy_steps * REDRAW_EVERY), 3),
     }
+
+
+def toy_frame(run: ToyGAN):
+    """What one redraw of the live 2-D GAN costs: its snapshot, and its figures where plotly and the UI are
+    installed (the GPU machine has neither: there the snapshot alone is timed)."""
+    snapshot = run.snapshot()
+    try:
+        from genmodels.ui.gan.toy import draw
+    except ImportError:
+        return snapshot
+    return draw(snapshot)
 
 
 def bench_peers(families=("text", "diffusion"), **diffusion_sizes) -> dict:

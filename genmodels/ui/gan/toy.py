@@ -145,8 +145,12 @@ def build_toy_tab(page: gr.Blocks) -> dict:
             steps = gr.Slider(10, MAX_STEPS_PER_CALL, value=500, step=10, label="Steps per press",
                               elem_id="toy-steps")
             with gr.Row():
-                train_button = gr.Button("Train N steps", variant="primary", elem_id="toy-train")
+                play_button = gr.Button("Play", variant="primary", elem_id="toy-play")
+                pause_button = gr.Button("Pause", elem_id="toy-pause")
+            with gr.Row():
+                train_button = gr.Button("Train N steps", elem_id="toy-train")
                 reset_button = gr.Button("Reset", elem_id="toy-reset")
+            play_steps = gr.Number(MAX_STEPS_PER_CALL, visible=False)  # Play trains the most one call may
             with gr.Accordion("What the settings do", open=False):
                 gr.Markdown(SETTINGS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
@@ -168,6 +172,13 @@ def build_toy_tab(page: gr.Blocks) -> dict:
     step_inputs = {"run": run_state, **settings, "steps": steps}
     train_button.click(toy_gan_step, [step_inputs[name] for name in STEP_ARGUMENTS], outputs, api_name="toy_gan_step",
                        concurrency_limit=4, show_progress="minimal", preprocess=False)
+    # Play: the same training, as many steps as one call may, redrawn every 50 steps until Pause cancels it; the
+    # run is the session's object, so what was trained stays trained
+    play_inputs = step_inputs | {"steps": play_steps}
+    playing = play_button.click(toy_gan_step, [play_inputs[name] for name in STEP_ARGUMENTS], outputs,
+                                api_name="ui_toy_play", api_visibility="private", concurrency_limit=4,
+                                show_progress="hidden", preprocess=False)
+    pause_button.click(None, None, None, cancels=[playing], api_name="ui_toy_pause", api_visibility="private")
     listen(reset_button.click, toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private",
            preprocess=False)
     on_arrival(page, by_name(toy_gan_preview, list(settings)), settings, outputs[1:], "ui_toy_reset")
