@@ -150,7 +150,7 @@ def build_toy_tab(page: gr.Blocks) -> dict:
             with gr.Row():
                 train_button = gr.Button("Train N steps", elem_id="toy-train")
                 reset_button = gr.Button("Reset", elem_id="toy-reset")
-            play_steps = gr.Number(MAX_STEPS_PER_CALL, visible=False)  # Play trains the most one call may
+            play_steps = gr.State(MAX_STEPS_PER_CALL)  # Play trains the most one call may
             with gr.Accordion("What the settings do", open=False):
                 gr.Markdown(SETTINGS_HELP, latex_delimiters=LATEX)
         with gr.Column(scale=2, min_width=320):
