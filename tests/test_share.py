@@ -91,7 +91,8 @@ def test_a_whole_number_control_refuses_a_fraction_but_a_fine_slider_keeps_it(sh
 
 
 def test_the_notice_says_what_a_link_restored_and_never_claims_values_it_did_not():
-    assert restore_message("text", {("text", "seed"): 3}, []).startswith("**Settings restored from the link** (1 value)")
+    one = restore_message("text", {("text", "seed"): 3}, [])
+    assert one.startswith("**Settings restored from the link** (1 value)")
     nothing = restore_message(None, {}, ["text.temperature='hot' is not a number"])
     assert nothing.startswith("**Nothing in this link could be restored**") and "0 values" not in nothing
     assert "hot" in nothing

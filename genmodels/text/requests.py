@@ -155,8 +155,9 @@ def next_token(request: NextTokenRequest) -> NextTokenResult:
     step = sampling_step(logits[None], s.temperature, s.top_k, s.top_p, make_generator(s.seed + prepared.text_tokens))
     view = explain.view_step(tm, step, 0, top_n=20)
     return NextTokenResult(text=request.prompt + view.token, view=view, prompt_tokens=prepared.text_tokens,
-                           dropped_tokens=prepared.dropped_tokens, note=prompt_note(prepared, tm.model.config.block_size),
-                           logits=logits, ids=(*ids, view.token_id))
+                           dropped_tokens=prepared.dropped_tokens,
+                           note=prompt_note(prepared, tm.model.config.block_size), logits=logits,
+                           ids=(*ids, view.token_id))
 
 
 @dataclass(frozen=True)
@@ -196,9 +197,10 @@ def generate_text(request: GenerateRequest) -> GenerationResult:
     tm = text_model()
     with timer(tm.model.lm_head.weight.device) as elapsed:
         views = list(stream_text(request))
+    prepared = explain.prepare_prompt(tm, request.prompt)  # for the note: the prompt is encoded once more, not twice
     return GenerationResult(prompt=request.prompt, completion=explain.continuation_text(tm, views), views=views,
-                            seconds=elapsed.seconds, dropped_tokens=explain.prepare_prompt(tm, request.prompt).dropped_tokens,
-                            note=generation_note(request))
+                            seconds=elapsed.seconds, dropped_tokens=prepared.dropped_tokens,
+                            note=prompt_note(prepared, tm.model.config.block_size))
 
 
 @dataclass(frozen=True)

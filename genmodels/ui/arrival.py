@@ -68,7 +68,7 @@ def on_arrival(page: gr.Blocks, handler, controls: dict, outputs: list, name: st
                 return computed()
             with COMPUTING:
                 return computed()
-        except gr.Error:
+        except Exception:  # an opening view is a courtesy: whatever broke (a damaged file) shows once the tab is used
             return [gr.skip()] * len(outputs)
 
     page.load(show, None, outputs, api_name=f"{name}_arrival", api_visibility="private", show_progress="hidden")

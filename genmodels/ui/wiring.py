@@ -21,6 +21,7 @@ def by_name(handler, names: list[str]):
 def listen(event, handler, controls: dict, outputs, arrive=None, **options):
     """Wire `event` to `handler(**{name: value of control})` for the named controls (and states); with `arrive`
     (the page), every visitor also finds the handler's answer for the initial values there on arrival."""
+    call = by_name(handler, list(controls))
     if arrive is not None:
-        on_arrival(arrive, by_name(handler, list(controls)), controls, outputs, options["api_name"])
-    return event(by_name(handler, list(controls)), list(controls.values()), outputs, **options)
+        on_arrival(arrive, call, controls, outputs, options["api_name"])
+    return event(call, list(controls.values()), outputs, **options)

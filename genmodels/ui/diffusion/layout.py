@@ -97,15 +97,6 @@ def training_panel() -> tuple:
                     f"`python -m genmodels.diffusion.evaluate` on {e['device']}.")
 
 
-def first_similarity():
-    """The default prompt's class similarities for the first view of the page; None when the diffusion model
-    cannot load (the tab says why once it is used), so a damaged model file never stops the app from starting."""
-    try:
-        return on_understood(DEFAULT_PROMPT)
-    except Exception:  # gr.Error for a missing file, the tokenizers library's plain Exception for a corrupt one
-        return None
-
-
 def build_tab(page: gr.Blocks) -> dict:
     """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
@@ -130,7 +121,7 @@ def build_tab(page: gr.Blocks) -> dict:
                                "count": count}
             lesson_picker = add_lessons(LESSONS, lesson_controls, "diffusion-lessons")
             share_row = gr.Column()
-            similarity_plot = gr.Plot(value=first_similarity(), elem_id="similarity-plot",
+            similarity_plot = gr.Plot(elem_id="similarity-plot",  # filled on arrival, with the first images
                                       label="What the text encoder understood")
             with gr.Accordion("What the settings do", open=False):
                 gr.Markdown(SETTINGS_HELP, latex_delimiters=LATEX)
