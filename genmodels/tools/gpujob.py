@@ -7,6 +7,8 @@
    diffusers'), then each family's evaluation and assets/report.json.
 3. Packs the results into a few tar files under DIR, each under 16 MiB, to unpack in the repository root:
    `for f in DIR/*.tar; do tar -xf "$f"; done`. DIR/job.json says what ran, how long, and how it ended.
+   The weights are packed as soon as training ends and the measurements keep to `--deadline`, so a call that runs
+   out of time still brings back the trained models.
 
 No gradio and no network: the data travel with the call (data/shakespeare, data/fashion-mnist), and so do the
 wheels of the pure-Python packages the machine lacks (data/pydeps; docs/gpu.md).
@@ -124,10 +126,11 @@ def pack(out: Path, groups: dict[str, list[Path]]) -> list[dict]:
                        if p.is_file() and not p.name.endswith(".partial"))
         if not files:
             continue
-        target = out / f"{name}.tar"
-        with tarfile.open(target, "w") as tar:
+        target, partial = out / f"{name}.tar", out / f"{name}.tar.partial"
+        with tarfile.open(partial, "w") as tar:
             for file in files:
                 tar.add(file, arcname=str(file))
+        partial.replace(target)  # a call stopped mid-write leaves the earlier, whole tar
         size = target.stat().st_size
         packed.append({"file": target.name, "bytes": size, "files": len(files), "under_16_mib": size < 16 * MiB})
     return packed
@@ -154,6 +157,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the tar files and job.json")
     parser.add_argument("--train-seconds", type=float, default=330, help="each model's training time budget")
     parser.add_argument("--rehearse", action="store_true", help="tiny presets and small evaluations, any device")
+    parser.add_argument("--deadline", type=float, default=540,
+                        help="seconds from the start by which the measurements stop (the rest are skipped)")
     args = parser.parse_args()
     sys.path[:0] = carried_packages()
     check_ready()
@@ -165,12 +170,18 @@ def main() -> None:
     job = {"preset": preset, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0]}
     started = time.perf_counter()
     job["training"] = train_all(preset, args.train_seconds, logs)
-    job["measuring"] = [run_logged(command, logs / "measure.log", timeout=600, stdout=target)
-                        for command, target in measuring_commands(args.rehearse, work)]
-    job["seconds"] = round(time.perf_counter() - started, 1)
-    (work / "job.json").write_text(json.dumps(job, indent=1) + "\n")
     trained = Path("data/tiny-run") if args.rehearse else Path("assets")
     groups = {family: [trained / family] for family in FAMILIES}
+    pack(args.out, groups)
+    job["measuring"] = []
+    for command, target in measuring_commands(args.rehearse, work):
+        left = args.deadline - (time.perf_counter() - started)
+        if left < 20:
+            job["measuring"].append({"command": "python -m " + " ".join(command), "exit": "skipped: deadline"})
+            continue
+        job["measuring"].append(run_logged(command, logs / "measure.log", timeout=left, stdout=target))
+    job["seconds"] = round(time.perf_counter() - started, 1)
+    (work / "job.json").write_text(json.dumps(job, indent=1) + "\n")
     groups["results"] = [work] + ([] if args.rehearse else [Path("assets/report.json")])
     job["packed"] = pack(args.out, groups)
     (args.out / "job.json").write_text(json.dumps(job, indent=1) + "\n")
