@@ -12,6 +12,7 @@ from genmodels.diffusion.pretrained import DiffusionModel, make_denoiser
 from genmodels.diffusion.samplers import DiffusionStep, ddim_steps, ddpm_steps, respaced_timesteps
 from genmodels.diffusion.schedule import predict_x0, q_sample
 from genmodels.diffusion.text_encoder import TextEncoder, class_prototypes, class_similarity, encode_prompts
+from genmodels import serving
 from genmodels.interpolate import slerp
 from genmodels.runtime import make_generator, synchronize
 
@@ -86,12 +87,17 @@ def step_generator(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor,
                    conditions: Conditions | None = None) -> Iterator[DiffusionStep]:
     """The chosen sampler's steps from x_T under the settings' prompt (or the given (cond, uncond)) and guidance."""
     cond, uncond = conditioning(dm, settings.prompt, len(x_T)) if conditions is None else conditions
-    denoise = make_denoiser(dm.unet, cond, uncond, settings.guidance)
     timesteps = respaced_timesteps(dm.schedule.T, settings.steps)
     generator = make_generator(settings.seed, x_T.device)
+    if settings.sampler == "DDIM" and settings.eta == 0:
+        generator = None  # deterministic: no fresh noise
+    if serving.batching_enabled():  # the U-Net's engine steps it together with every other request
+        engine = serving.denoising_engine(dm.unet, dm.schedule)
+        return engine.steps(x_T, timesteps, cond, uncond, settings.guidance, settings.sampler, settings.eta, generator)
+    denoise = make_denoiser(dm.unet, cond, uncond, settings.guidance)
     if settings.sampler == "DDPM":
         return ddpm_steps(denoise, x_T, dm.schedule, timesteps, generator)
-    return ddim_steps(denoise, x_T, dm.schedule, timesteps, settings.eta, generator if settings.eta > 0 else None)
+    return ddim_steps(denoise, x_T, dm.schedule, timesteps, settings.eta, generator)
 
 
 def recorded_indices(steps: int, keep: int) -> set[int]:
@@ -179,32 +185,3 @@ def forward_process(dm: DiffusionModel, x0: torch.Tensor, t: int, seed: int, pro
     abar = dm.schedule.abar(t)
     rmse = (x0_pred - x0).pow(2).mean().sqrt().item()
     return ForwardView(*(v.cpu() for v in (x0, noise, x_t, x0_pred, eps)), abar ** 0.5, (1 - abar) ** 0.5, rmse)
-
-
-def batch_key(settings: Settings) -> tuple | None:
-    """What requests must share to be sampled in one batch (their prompt, seed and count may differ); None for
-    stochastic samplers, whose fresh noise comes from one seed's stream and so cannot be shared."""
-    if settings.sampler != "DDIM" or settings.eta > 0:
-        return None
-    return settings.guidance, settings.steps
-
-
-def sample_batched(dm: DiffusionModel, requests: list[Settings]) -> list[Trajectory]:
-    """Deterministic DDIM for several requests with one batch_key in one batch: each request's images are those
-    sample() makes for it alone (its own start noise and prompt), up to float rounding; nothing is recorded."""
-    first = requests[0]
-    if any(batch_key(r) != batch_key(first) or batch_key(r) is None for r in requests):
-        raise ValueError("requests in one batch must be deterministic DDIM with the same guidance and steps")
-    device = dm.unet.conv_in.weight.device
-    x_T = torch.cat([start_noise(r.seed, r.count, device) for r in requests])  # (sum of counts, 1, 28, 28)
-    cond, uncond = (torch.cat(parts) for parts in zip(*(conditioning(dm, r.prompt, r.count) for r in requests)))
-    trajectory = sample(dm, replace(first, count=len(x_T)), x_T, keep=0, conditions=(cond, uncond))
-    images = trajectory.images.split([r.count for r in requests])
-    return [replace(trajectory, images=part, steps=[]) for part in images]
-
-
-def sample_requests(dm: DiffusionModel, requests: list[Settings]) -> list[Trajectory]:
-    """One request alone (any sampler), or several that share a batch key in one batch (what a Batcher runs)."""
-    if len(requests) == 1:
-        return [sample(dm, requests[0], keep=0)]
-    return sample_batched(dm, requests)

@@ -10,7 +10,6 @@ from typing import Iterator
 
 import torch
 
-from genmodels.batching import Batcher
 from genmodels.checkpoint import CheckpointError
 from genmodels.data.examples import load_examples
 from genmodels.data.fashion_mnist import CLASS_NAMES, to_model_range
@@ -41,7 +40,6 @@ MAX_STEPS = LIMITS["steps"].high
 MAX_GUIDANCE = LIMITS["guidance"].high
 MAX_FRAMES = LIMITS["frames"].high
 GUIDANCE_SCALES = (0.0, 1.0, 3.0, 7.0)
-MAX_BATCH_REQUESTS = 16  # requests sampled together; also the endpoint's concurrency, so that many can wait at once
 
 
 def diffusion_model() -> DiffusionModel:
@@ -111,12 +109,9 @@ def diffusion_result(request: DiffusionRequest, trajectory: generate.Trajectory)
                            str(dm.unet.conv_in.weight.device))
 
 
-DIFFUSE_BATCHER = Batcher(lambda requests: generate.sample_requests(diffusion_model(), requests), MAX_BATCH_REQUESTS)
-
-
 def diffuse(request: DiffusionRequest) -> DiffusionResult:
-    """The finished images, batched with concurrent requests that can share a batch (nothing is recorded)."""
-    return diffusion_result(request, DIFFUSE_BATCHER.submit(generate.batch_key(request), request))
+    """The finished images (nothing is recorded); the engine steps them together with concurrent requests."""
+    return diffusion_result(request, generate.sample(diffusion_model(), request, keep=0))
 
 
 def diffuse_stream(request: DiffusionRequest) -> Iterator[tuple[DiffusionStep, generate.Trajectory]]:

@@ -57,12 +57,30 @@ def fresh_noise(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.randn(x.shape, generator=generator, device=generator.device, dtype=x.dtype).to(x.device)
 
 
+def estimate_x0(schedule: NoiseSchedule, x: torch.Tensor, t: int, eps: torch.Tensor, clip_x0: bool) -> torch.Tensor:
+    """x0_hat from x_t and the predicted noise (clamped to [-1, 1] when clip_x0)."""
+    t_batch = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)  # (B,)
+    x0 = predict_x0(schedule, x, t_batch, eps)
+    return x0.clamp(-1, 1) if clip_x0 else x0
+
+
 def denoise_step(denoise: Denoiser, schedule: NoiseSchedule, x: torch.Tensor, t: int, clip_x0: bool):
-    """eps = denoise(x_t, t) and x0_hat from it (clamped to [-1, 1] when clip_x0)."""
+    """eps = denoise(x_t, t) and x0_hat from it."""
     t_batch = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)  # (B,)
     eps = denoise(x, t_batch)
-    x0 = predict_x0(schedule, x, t_batch, eps)
-    return eps, x0.clamp(-1, 1) if clip_x0 else x0
+    return eps, estimate_x0(schedule, x, t, eps, clip_x0)
+
+
+def ddpm_update(schedule: NoiseSchedule, x: torch.Tensor, x0: torch.Tensor, t: int, t_prev: int,
+                generator: torch.Generator) -> tuple[torch.Tensor, float]:
+    """One ancestral step (x_prev, sigma): the mean of q(x_prev | x_t, x0_hat) plus fresh noise of std sigma."""
+    abar_t, abar_prev = schedule.abar(t), schedule.abar(t_prev)
+    beta = 1 - abar_t / abar_prev
+    x0_coef = math.sqrt(abar_prev) * beta / (1 - abar_t)
+    xt_coef = math.sqrt(1 - beta) * (1 - abar_prev) / (1 - abar_t)
+    mean = x0_coef * x0 + xt_coef * x
+    sigma = math.sqrt((1 - abar_prev) / (1 - abar_t) * beta)  # 0 at the last step (abar_prev = 1)
+    return (mean + sigma * fresh_noise(x, generator) if t_prev >= 0 else mean), sigma
 
 
 def ddpm_steps(denoise: Denoiser, x_T: torch.Tensor, schedule: NoiseSchedule, timesteps: list[int],
@@ -71,16 +89,22 @@ def ddpm_steps(denoise: Denoiser, x_T: torch.Tensor, schedule: NoiseSchedule, ti
     beta' = 1 - abar_t / abar_prev and the posterior ("fixed small") variance, as diffusers' DDPMScheduler."""
     x = x_T
     for index, (t, t_prev) in enumerate(timestep_pairs(timesteps, schedule.T)):
-        abar_t, abar_prev = schedule.abar(t), schedule.abar(t_prev)
-        beta = 1 - abar_t / abar_prev
         eps, x0 = denoise_step(denoise, schedule, x, t, clip_x0)
-        x0_coef = math.sqrt(abar_prev) * beta / (1 - abar_t)
-        xt_coef = math.sqrt(1 - beta) * (1 - abar_prev) / (1 - abar_t)
-        mean = x0_coef * x0 + xt_coef * x
-        sigma = math.sqrt((1 - abar_prev) / (1 - abar_t) * beta)  # 0 at the last step (abar_prev = 1)
-        x_prev = mean + sigma * fresh_noise(x, generator) if t_prev >= 0 else mean
-        yield DiffusionStep(index, t, t_prev, x, eps, x0, x_prev, math.sqrt(1 - abar_t), sigma)
+        x_prev, sigma = ddpm_update(schedule, x, x0, t, t_prev, generator)
+        yield DiffusionStep(index, t, t_prev, x, eps, x0, x_prev, math.sqrt(1 - schedule.abar(t)), sigma)
         x = x_prev
+
+
+def ddim_update(schedule: NoiseSchedule, x: torch.Tensor, eps: torch.Tensor, x0: torch.Tensor, t: int, t_prev: int,
+                eta: float, generator: torch.Generator | None, clip_x0: bool) -> tuple[torch.Tensor, float]:
+    """One DDIM step (x_prev, sigma); with clip_x0 the noise is re-derived from the clamped x0_hat."""
+    abar_t, abar_prev = schedule.abar(t), schedule.abar(t_prev)
+    eps_used = (x - math.sqrt(abar_t) * x0) / math.sqrt(1 - abar_t) if clip_x0 else eps
+    sigma = eta * math.sqrt((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev))
+    x_prev = math.sqrt(abar_prev) * x0 + math.sqrt(1 - abar_prev - sigma**2) * eps_used
+    if sigma > 0:
+        x_prev = x_prev + sigma * fresh_noise(x, generator)
+    return x_prev, sigma
 
 
 def ddim_steps(denoise: Denoiser, x_T: torch.Tensor, schedule: NoiseSchedule, timesteps: list[int], eta: float = 0.0,
@@ -96,14 +120,9 @@ def ddim_steps(denoise: Denoiser, x_T: torch.Tensor, schedule: NoiseSchedule, ti
         raise ValueError("eta > 0 adds noise: pass a torch.Generator")
     x = x_T
     for index, (t, t_prev) in enumerate(timestep_pairs(timesteps, schedule.T)):
-        abar_t, abar_prev = schedule.abar(t), schedule.abar(t_prev)
         eps, x0 = denoise_step(denoise, schedule, x, t, clip_x0)
-        eps_used = (x - math.sqrt(abar_t) * x0) / math.sqrt(1 - abar_t) if clip_x0 else eps
-        sigma = eta * math.sqrt((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev))
-        x_prev = math.sqrt(abar_prev) * x0 + math.sqrt(1 - abar_prev - sigma**2) * eps_used
-        if sigma > 0:
-            x_prev = x_prev + sigma * fresh_noise(x, generator)
-        yield DiffusionStep(index, t, t_prev, x, eps, x0, x_prev, math.sqrt(1 - abar_t), sigma)
+        x_prev, sigma = ddim_update(schedule, x, eps, x0, t, t_prev, eta, generator, clip_x0)
+        yield DiffusionStep(index, t, t_prev, x, eps, x0, x_prev, math.sqrt(1 - schedule.abar(t)), sigma)
         x = x_prev
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import torch
 
-from genmodels.batching import Batcher
+from genmodels import serving
+from genmodels.serving.oneshot import Batcher
 from genmodels.checkpoint import CheckpointError
 from genmodels.data.examples import REAL_COUNT, load_real_images
 from genmodels.data.fashion_mnist import to_model_range
@@ -109,7 +110,7 @@ GRID_BATCHER = Batcher(sample_grids, MAX_BATCH_REQUESTS)
 def sample_grid(request: SampleRequest) -> SampleResult:
     """The request's grid, generated together with the grids of the same kind asked for meanwhile."""
     gan_model(request.kind)  # a clear error for missing weights, before joining a batch
-    return GRID_BATCHER.submit(request.kind, request)
+    return GRID_BATCHER.submit(request.kind, request, enabled=serving.batching_enabled())
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ from typing import Iterator
 
 import torch
 
+from genmodels import serving
 from genmodels.checkpoint import load_checkpoint, loaded_once
 from genmodels.paths import ASSETS
 from genmodels.pixels.model import PIXELS, PixelConfig, PixelTransformer, class_token, dequantize
 from genmodels.runtime import make_generator, pick_device
-from genmodels.text.sampling import TokenStep, generate_tokens
+from genmodels.text.sampling import TokenStep
 
 ASSET_DIR = ASSETS / "pixels"
 REMAKE = "python -m genmodels.pixels.train --preset gpu"
@@ -39,7 +40,7 @@ def pixel_stream(model: PixelTransformer, label: int | None, count: int = 1, tem
     each step's `token` (count,) holds that pixel's gray level in every image."""
     device = next(model.parameters()).device
     start = class_token(model.config, label)
-    return generate_tokens(model, [start], PIXELS, temperature, top_k, top_p, make_generator(seed, device), count)
+    return serving.token_steps(model, [start], PIXELS, temperature, top_k, top_p, make_generator(seed, device), count)
 
 
 def sample_levels(model: PixelTransformer, label: int | None, count: int = 1, seed: int = 0,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from genmodels import serving
 from genmodels.runtime import make_generator, timer
 from genmodels.text.pretrained import TextModel
 from genmodels.text.sampling import (
@@ -16,7 +17,6 @@ from genmodels.text.sampling import (
     apply_top_k,
     apply_top_p,
     entropy_bits,
-    generate_tokens,
     next_token_logits,
     token_surprisals,
 )
@@ -115,7 +115,8 @@ def stream_generation(tm: TextModel, prompt: Prompt, max_new_tokens: int, temper
                       top_p: float, seed: int, batch_size: int = 1, top_n: int = 12):
     """Yield (row views per sequence) after each new token; rows are StepViews of each of `batch_size` samples."""
     generator = make_generator(seed, tm.model.lm_head.weight.device)
-    for step in generate_tokens(tm.model, prompt.ids, max_new_tokens, temperature, top_k, top_p, generator, batch_size):
+    for step in serving.token_steps(tm.model, prompt.ids, max_new_tokens, temperature, top_k, top_p, generator,
+                                    batch_size):
         yield [view_step(tm, step, row, top_n) for row in range(batch_size)]
 
 

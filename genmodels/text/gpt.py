@@ -3,6 +3,7 @@
 Follows nanoGPT's structure; positions are rotary (RoFormer, Su et al. 2021). The cache holds
 at most `block_size` tokens; callers that decode further rebuild it from recent tokens.
 """
+import copy
 import math
 from dataclasses import dataclass
 
@@ -32,6 +33,13 @@ class KVCache:
         self.values = torch.zeros(shape, device=device, dtype=dtype)  # (L, B, H, S, D)
         self.position = 0  # how many tokens the cache holds
         self.condition = None  # (B, 1, C) a conditioning vector the first call set, added to every later token
+
+    def head(self, rows: int, slots: int | None = None) -> "KVCache":
+        """A cache over the first `rows` rows and `slots` slots (all when None), sharing this one's memory."""
+        view = copy.copy(self)
+        view.keys, view.values = self.keys[:, :rows, :, :slots], self.values[:, :rows, :, :slots]
+        view.condition = None if self.condition is None else self.condition[:rows]
+        return view
 
     def keep_condition(self, condition: torch.Tensor) -> None:
         """Keep the prompt's condition (B, 1, C), in place when one of its shape is held (a CUDA graph reads it)."""
@@ -69,11 +77,14 @@ class CausalSelfAttention(nn.Module):
         B, T, C = x.shape
         qkv = self.c_attn(x).view(B, T, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D)
         (q, k), v = apply_rotary(qkv[:2], cos, sin), qkv[2]  # q and k rotated in one pass
-        if slot is not None:  # one token into cache slot `slot` (1,); later slots masked, so every shape is fixed
-            cache.keys[layer].index_copy_(2, slot, k)
-            cache.values[layer].index_copy_(2, slot, v)
-            visible = torch.arange(cache.keys.shape[3], device=slot.device)[None, :] <= slot  # (1, S)
-            y = F.scaled_dot_product_attention(q, cache.keys[layer], cache.values[layer], attn_mask=visible)
+        if slot is not None:  # row b's one token into its cache slot slot[b]; later slots masked, shapes fixed
+            slots = slot.expand(B)  # (B,)
+            rows = torch.arange(B, device=slot.device)
+            cache.keys[layer][rows, :, slots] = k[:, :, 0]
+            cache.values[layer][rows, :, slots] = v[:, :, 0]
+            visible = torch.arange(cache.keys.shape[3], device=slot.device)[None, :] <= slots[:, None]  # (B, S)
+            y = F.scaled_dot_product_attention(q, cache.keys[layer], cache.values[layer],
+                                               attn_mask=visible[:, None, None, :])
         elif cache is None or cache.position == 0:
             if cache is not None:  # prefill: store the prompt's keys and values
                 cache.keys[layer, :, :, :T] = k
@@ -169,11 +180,12 @@ class GPT(nn.Module):
         return self.lm_head(self.ln_f(x))  # (B, T, V)
 
     def decode_at(self, token: torch.Tensor, slot: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """Logits (B, 1, V) for one token per row (B, 1) written to cache slot `slot` ((1,) long, = cache.position).
+        """Logits (B, 1, V) for one token per row (B, 1) written to cache slot `slot` (long, (1,) for every row or
+        (B,) one per row: each row's own position, as rows of a continuous batch have).
 
-        It attends over the whole cache with the slots after `slot` masked, so every shape is fixed and a CUDA
+        It attends over the whole cache with each row's later slots masked, so every shape is fixed and a CUDA
         graph can replay it; the same logits as forward(token, cache). It leaves cache.position to the caller."""
-        cos, sin = self.rotary[:, slot]  # (1, D/2) each
+        cos, sin = self.rotary[:, slot, None, None]  # (1 or B, 1, 1, D/2) each
         x = self.wte(token)  # (B, 1, C)
         if cache.condition is not None:
             x = x + cache.condition

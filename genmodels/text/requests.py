@@ -5,10 +5,12 @@ them against LIMITS or raises RequestError; the family's function takes the requ
 sends `result.to_json()`, the page draws the result.
 """
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
+from genmodels import serving
 from genmodels.checkpoint import CheckpointError
 from genmodels.errors import RequestError
 from genmodels.runtime import make_generator, timer
@@ -220,12 +222,16 @@ def mean_surprisal_bits(views: list[explain.StepView]) -> float:
 
 
 def continuations(request: ContinuationsRequest) -> ContinuationsResult:
-    """Each sample is generate_text with seed + i, so it can be reproduced alone."""
+    """Each sample is generate_text with seed + i, so it can be reproduced alone; with batching on they are drawn
+    at once, as rows of the engine's ticks."""
+    requests = [GenerateRequest(request.prompt, request.max_new_tokens,
+                                replace(request.sampling, seed=request.sampling.seed + i)) for i in range(request.count)]
+    workers = request.count if serving.batching_enabled() else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(generate_text, requests))
     samples = []
-    for i in range(request.count):
-        sampling = replace(request.sampling, seed=request.sampling.seed + i)
-        result = generate_text(GenerateRequest(request.prompt, request.max_new_tokens, sampling))
-        samples.append({"seed": sampling.seed, "text": result.completion, "tokens": len(result.views),
+    for one, result in zip(requests, results):
+        samples.append({"seed": one.sampling.seed, "text": result.completion, "tokens": len(result.views),
                         "mean_surprisal_bits": mean_surprisal_bits(result.views), "seconds": result.seconds})
     return ContinuationsResult(prompt=request.prompt, samples=samples, dropped_tokens=result.dropped_tokens,
                                note=result.note)

@@ -4,29 +4,25 @@
 dependencies) and adds a table on stderr.
 """
 import argparse
-import itertools
 import json
 import os
 import statistics
 import sys
-import threading
-import time
 
 import torch
 
-from genmodels.batching import Batcher
-from genmodels.data.fashion_mnist import CLASS_NAMES
-from genmodels.diffusion.generate import Settings, batch_key, conditioning, sample, sample_requests
-from genmodels.diffusion.pretrained import GRAPHS, load_diffusion_model, make_denoiser
+from genmodels.diffusion.generate import Settings, conditioning, sample
+from genmodels.diffusion.pretrained import load_diffusion_model, make_denoiser
 from genmodels.fastpath import FAST_PATH
 from genmodels.gan.latent import interpolation_path, sample_latents
 from genmodels.gan.pretrained import generate, load_gan
 from genmodels.gan.toy2d import PRESETS, ToyGAN
 from genmodels.gan.toy_requests import REDRAW_EVERY
-from genmodels.runtime import DEVICE_ENV, device_name, make_generator, percentile, timer
+from genmodels.runtime import DEVICE_ENV, device_name, make_generator, timer
 from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import generate_tokens, next_token_logits, sample_tokens
 from genmodels.text.tokenizer import encode
+from genmodels.tools.bench_batching import bench_batching
 
 BENCH_TEXT = ("KING.\nBring me the map, and let the council wait.\n\nQUEEN.\nMy lord, the riders came at dawn "
               "with word from the north, and every word was cold.\n")
@@ -113,49 +109,6 @@ def bench_diffusion(steps: int = 50, repeats: int = 10) -> dict:
     return result
 
 
-def bench_batching(users: int = 16, seconds: float = 20.0) -> dict:
-    """Diffusion requests per second with `users` threads sending 20-step, 4-image guided DDIM requests back to
-    back (each its own prompt and seed), first each request alone and concurrently, then through a Batcher."""
-    dm = load_diffusion_model()
-    device = dm.unet.conv_in.weight.device
-    prompts = [f"a {name.lower()}" for name in CLASS_NAMES]
-    batcher = Batcher(lambda requests: sample_requests(dm, requests), max_items=users)
-    result = {"family": "diffusion batching", "device": str(device), "device_name": device_name(device),
-              "threads": torch.get_num_threads(), "users": users, "seconds": seconds,
-              "fast_path": fast_path_name(device)}
-    for mode in ("unbatched", "batched"):
-        def serve(settings: Settings):
-            if mode == "batched":
-                return batcher.submit(batch_key(settings), settings)
-            return sample_requests(dm, [settings])[0]
-
-        serve(Settings(prompt=prompts[0], guidance=3.0, steps=20, seed=0, count=4))  # warm up
-        latencies, deadline = [], time.perf_counter() + seconds
-
-        def student(user: int):
-            for n in itertools.count():
-                if time.perf_counter() >= deadline:
-                    return
-                started = time.perf_counter()
-                serve(Settings(prompt=prompts[user % len(prompts)], guidance=3.0, steps=20, seed=user * 1000 + n,
-                               count=4))
-                latencies.append(time.perf_counter() - started)
-
-        with timer(device) as elapsed:
-            threads = [threading.Thread(target=student, args=(user,)) for user in range(users)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-        result[mode] = {"requests": len(latencies), "requests_per_second": round(len(latencies) / elapsed.seconds, 2),
-                        "p50_s": round(percentile(latencies, 50), 3), "p95_s": round(percentile(latencies, 95), 3)}
-    result["batched_over_unbatched"] = round(result["batched"]["requests_per_second"]
-                                             / result["unbatched"]["requests_per_second"], 2)
-    result["batch_sizes"] = dict(sorted(batcher.batch_sizes.items()))
-    result["recorded_denoiser_graphs"] = GRAPHS.count  # 0 off CUDA; at most GRAPHS.limit kept
-    return result
-
-
 def bench_gan(frames: int = 64, toy_steps: int = 200, repeats: int = 10) -> dict:
     """A 64-frame spherical interpolation through the healthy generator, and 200 steps of the live 2-D GAN."""
     gan = load_gan("healthy")
@@ -203,8 +156,8 @@ BENCHES = {  # name -> run(parsed arguments)
     "text": lambda args: bench_text(),
     "diffusion": lambda args: bench_diffusion(),
     "gan": lambda args: bench_gan(),
-    "batching": lambda args: bench_batching(args.users, args.seconds),
-    "peers": lambda args: bench_peers((args.only,) if args.only else ("text", "diffusion"), steps=args.steps,
+    "batching": lambda args: bench_batching(args.users, args.tokens, args.steps or 30),
+    "peers": lambda args: bench_peers((args.only,) if args.only else ("text", "diffusion"), steps=args.steps or 50,
                                       repeats=args.repeats),
 }
 
@@ -215,9 +168,11 @@ def main() -> None:
     parser.add_argument("--device", help=f"cpu, cuda, mps (default: ${DEVICE_ENV} or the best available)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     parser.add_argument("--users", type=int, default=16, help="batching: simulated users")
-    parser.add_argument("--seconds", type=float, default=20.0, help="batching: seconds per mode")
+    parser.add_argument("--tokens", type=int, default=64, help="batching: tokens per text request")
     parser.add_argument("--only", choices=("text", "diffusion"), help="peers: compare only this family")
-    parser.add_argument("--steps", type=int, default=50, help="peers: DDIM steps of the diffusion comparison")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="DDIM steps: of peers' diffusion comparison (default 50), of batching's requests (on average, "
+                             "default 30)")
     parser.add_argument("--repeats", type=int, default=5, help="peers: timed rounds of the diffusion comparison")
     args = parser.parse_args()
     if args.device:

@@ -2,8 +2,8 @@
 
 Simulated students (threads, each with its own gradio_client session) call every public endpoint in a mix for a
 bounded time, pausing to read each answer, against a launched app (started here on a free 127.0.0.1 port unless
---url is given). Prints throughput, p50 / p95 latency and errors as JSON. --batching instead measures diffusion
-throughput with 16 students sending `diffuse` back to back, with batching off and then on, in one run.
+--url is given). Prints throughput, p50 / p95 latency and errors as JSON, overall and per endpoint. --batching runs
+the same classroom twice in one run, with the batching engines off (GENMODELS_BATCHING=0) and then on.
 Needs the dev requirements (gradio_client).
 """
 import argparse
@@ -55,8 +55,7 @@ def endpoint_mix(rng: random.Random) -> list[tuple[float, str, dict]]:
     ]
 
 
-def student(url: str, deadline: float, think_seconds: float, seed: int, calls: list, lock: threading.Lock,
-            only: str | None = None) -> None:
+def student(url: str, deadline: float, think_seconds: float, seed: int, calls: list, lock: threading.Lock) -> None:
     """Click endpoints until the deadline, one at a time, resting about `think_seconds` between answers."""
     from gradio_client import Client
 
@@ -64,7 +63,7 @@ def student(url: str, deadline: float, think_seconds: float, seed: int, calls: l
     client = Client(url, verbose=False)
     while time.monotonic() < deadline:
         weights, names, arguments = zip(*endpoint_mix(rng))
-        index = names.index(only) if only else rng.choices(range(len(names)), weights)[0]
+        index = rng.choices(range(len(names)), weights)[0]
         started = time.monotonic()
         try:
             client.predict(**arguments[index], api_name=f"/{names[index]}")
@@ -102,11 +101,11 @@ def summarize(calls: list[dict], seconds: float) -> dict:
             "per_endpoint": per_endpoint}
 
 
-def drive(url: str, users: int, seconds: float, think_seconds: float, only: str | None = None) -> dict:
+def drive(url: str, users: int, seconds: float, think_seconds: float) -> dict:
     """Run `users` students against `url` for `seconds`; requests still running at the deadline are waited for."""
     calls, lock = [], threading.Lock()
     started = time.monotonic()
-    threads = [threading.Thread(target=student, args=(url, started + seconds, think_seconds, i, calls, lock, only),
+    threads = [threading.Thread(target=student, args=(url, started + seconds, think_seconds, i, calls, lock),
                                 daemon=True) for i in range(users)]
     for thread in threads:
         thread.start()
@@ -164,16 +163,16 @@ def launched_app(root: Path = ROOT, log: Path | None = None, timeout: float = 12
             process.wait()
 
 
-def batching_comparison(users: int, seconds: float) -> dict:
-    """Diffusion throughput with `users` students sending diffuse back to back: batching off, then on."""
+def batching_comparison(users: int, seconds: float, think_seconds: float) -> dict:
+    """The classroom mix with the batching engines off, then on, each on a freshly launched app."""
     runs = {}
-    for mode, flag in (("unbatched", "0"), ("batched", "1")):
+    for mode, flag in (("engines_off", "0"), ("engines_on", "1")):
         with launched_app(GENMODELS_BATCHING=flag) as (url, _):
             warm_up(url)
-            runs[mode] = drive(url, users, seconds, 0, only="diffuse")
-    return {"users": users, "seconds": seconds, "unbatched": runs["unbatched"], "batched": runs["batched"],
-            "throughput_ratio": round(runs["batched"]["requests_per_second"]
-                                      / max(runs["unbatched"]["requests_per_second"], 1e-9), 2)}
+            runs[mode] = drive(url, users, seconds, think_seconds)
+    return {"users": users, "seconds": seconds, **runs,
+            "throughput_ratio": round(runs["engines_on"]["requests_per_second"]
+                                      / max(runs["engines_off"]["requests_per_second"], 1e-9), 2)}
 
 
 def machine() -> dict:
@@ -186,21 +185,20 @@ def machine() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, help="simulated students (30; 16 with --batching)")
+    parser.add_argument("--users", type=int, default=30, help="simulated students")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds a student reads an answer")
     parser.add_argument("--url", help="drive this running app instead of launching one")
-    parser.add_argument("--batching", action="store_true", help="compare diffusion throughput without and with "
-                                                                "batching (16 users unless --users is given)")
+    parser.add_argument("--batching", action="store_true", help="the same run with the engines off, then on")
     args = parser.parse_args()
     if args.batching:
-        result = batching_comparison(args.users or 16, args.seconds)
+        result = batching_comparison(args.users, args.seconds, args.think)
     elif args.url:
-        result = drive(args.url, args.users or 30, args.seconds, args.think)
+        result = drive(args.url, args.users, args.seconds, args.think)
     else:
         with launched_app() as (url, _):
             warm_up(url)
-            result = drive(url, args.users or 30, args.seconds, args.think)
+            result = drive(url, args.users, args.seconds, args.think)
     print(json.dumps(result | machine(), indent=2))
 
 

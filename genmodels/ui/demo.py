@@ -40,7 +40,7 @@ DELETE_CACHE = (600, 3600)
 # The queue: up to 4 events of a kind run at once (model endpoints set their own limits); 30 students on a 2-core CPU
 # kept it at about 2 answers a second (`python -m genmodels.tools.loadtest`), so 120 waiting events is about a minute's
 # wait. Past that a new request is refused at once with Gradio's "busy, try again" instead of waiting longer.
-QUEUE = {"default_concurrency_limit": 4, "max_size": 120}
+QUEUE = {"default_concurrency_limit": 8, "max_size": 120}
 # System fonts only: the app must work offline (a classroom, CI), so nothing is fetched from font CDNs.
 THEME = gr.themes.Soft(primary_hue="blue", secondary_hue="orange", neutral_hue="slate",
                        font=["ui-sans-serif", "system-ui", "sans-serif"],

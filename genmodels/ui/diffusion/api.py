@@ -5,6 +5,7 @@ Images come back as 28 x 28 lists of 0-255 gray levels so callers get plain JSON
 import gradio as gr
 
 from genmodels.diffusion import requests as family
+from genmodels.serving import ENGINE_CONCURRENCY
 from genmodels.ui.hosting import IMAGES, QUICK, on_gpu
 
 
@@ -41,6 +42,6 @@ def interpolate_noise(prompt: str = "a sneaker", seed_a: int = 0, seed_b: int = 
 
 def register_api() -> None:
     """Expose the four functions as API endpoints (call inside a gr.Blocks context)."""
-    gr.api(diffuse, api_name="diffuse", concurrency_limit=family.MAX_BATCH_REQUESTS)
+    gr.api(diffuse, api_name="diffuse", concurrency_limit=ENGINE_CONCURRENCY)
     for fn in (forward_process, compare_guidance, interpolate_noise):
-        gr.api(fn, api_name=fn.__name__, concurrency_limit=2)
+        gr.api(fn, api_name=fn.__name__, concurrency_limit=ENGINE_CONCURRENCY)

@@ -2,6 +2,7 @@
 import gradio as gr
 
 from genmodels.pixels import requests as family
+from genmodels.serving import ENGINE_CONCURRENCY
 from genmodels.ui.hosting import IMAGES, on_gpu
 
 
@@ -16,4 +17,4 @@ def pixels_sample(label: str = "Sneaker", count: int = 4, temperature: float = 1
 
 def register_api() -> None:
     """Expose pixels_sample as an API endpoint (call inside a gr.Blocks context)."""
-    gr.api(pixels_sample, api_name="pixels_sample", concurrency_limit=2)
+    gr.api(pixels_sample, api_name="pixels_sample", concurrency_limit=ENGINE_CONCURRENCY)

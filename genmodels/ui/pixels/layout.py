@@ -6,6 +6,7 @@ import gradio as gr
 import numpy as np
 
 from genmodels.checkpoint import read_log
+from genmodels.serving import ENGINE_CONCURRENCY
 from genmodels.pixels.model import PIXELS
 from genmodels.pixels.requests import LABELS, MAX_IMAGES
 from genmodels.pixels.sample import ASSET_DIR
@@ -104,7 +105,7 @@ def build_tab(page: gr.Blocks) -> dict:
                     example_labels=EXAMPLE_CLASSES)
     draw_outputs = [canvas, distribution, stats, results, record, inspector, marked, inspect_caption]
     listen(draw_button.click, on_draw, shared, draw_outputs, arrive=page, api_name="ui_pixels_draw",
-           api_visibility="private", concurrency_limit=2)
+           api_visibility="private", concurrency_limit=ENGINE_CONCURRENCY)
     run_lessons(lesson_picker, LESSONS, lesson_controls, lesson_note, [Run(on_draw, shared, draw_outputs)])
     # input, not change: on_draw already sends the inspector's first view (see the diffusion tab's scrub slider)
     listen(inspector.input, on_inspect, {"index": inspector, "record": record}, [marked, distribution, inspect_caption],

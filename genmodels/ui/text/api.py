@@ -1,6 +1,7 @@
 """The text family's JSON endpoints: build the request from the named arguments, call the family, send the result."""
 import gradio as gr
 
+from genmodels.serving import ENGINE_CONCURRENCY
 from genmodels.text import requests as family
 from genmodels.ui.hosting import QUICK, TEXT, on_gpu
 
@@ -41,4 +42,4 @@ def score_text(text: str) -> dict:
 def register_api() -> None:
     """Expose the four functions as API endpoints (call inside a gr.Blocks context)."""
     for fn in (next_token, generate_text, continuations, score_text):
-        gr.api(fn, api_name=fn.__name__, concurrency_limit=4)
+        gr.api(fn, api_name=fn.__name__, concurrency_limit=ENGINE_CONCURRENCY)

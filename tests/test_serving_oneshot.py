@@ -1,15 +1,14 @@
-"""Batching: requests sampled together get exactly what they get alone, and one bad request fails only itself."""
+"""One-pass batching (the GAN): requests run together get what they get alone, and one bad request fails only itself."""
 import threading
 import time
 
 import pytest
 import torch
 
-from genmodels import batching
-from genmodels.batching import Batcher
-from genmodels.diffusion import generate
-from genmodels.diffusion.pretrained import load_diffusion_model
+from genmodels.errors import RequestError
 from genmodels.gan import requests as gan
+from genmodels.serving import oneshot
+from genmodels.serving.oneshot import Batcher
 
 
 def run_together(batcher: Batcher, submissions: list[tuple]) -> list:
@@ -28,13 +27,6 @@ def run_together(batcher: Batcher, submissions: list[tuple]) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return results
-
-
-def test_batching_is_on_unless_turned_off(monkeypatch):
-    monkeypatch.delenv(batching.BATCHING_ENV, raising=False)
-    assert batching.batching_enabled()
-    monkeypatch.setenv(batching.BATCHING_ENV, "0")
-    assert not batching.batching_enabled()
 
 
 def test_waiting_requests_run_as_one_batch_and_each_gets_its_own_result():
@@ -79,36 +71,25 @@ def test_an_error_reaches_its_batch_only_and_the_worker_keeps_serving():
     assert batcher.submit("good", "again") == "again"
 
 
-def test_batching_off_runs_each_request_directly(monkeypatch):
-    monkeypatch.setenv(batching.BATCHING_ENV, "0")
+def test_batching_off_runs_each_request_directly():
     calls = []
     batcher = Batcher(lambda items: calls.append(items) or items, max_items=16)
-    assert run_together(batcher, [("k", 1), ("k", 2)]) == [1, 2]
-    assert sorted(calls) == [[1], [2]] and batcher.worker is None
+    assert [batcher.submit("k", i, enabled=False) for i in (1, 2)] == [1, 2]
+    assert calls == [[1], [2]] and batcher.worker is None
 
 
-def test_a_diffusion_batch_gives_each_request_the_images_it_gets_alone(one_thread):
-    dm = load_diffusion_model()
-    requests = [generate.Settings(prompt=p, guidance=3.0, steps=5, seed=s, count=c)
-                for p, s, c in (("a sneaker", 1, 2), ("an ankle boot", 7, 1), ("", 3, 3))]
-    together = generate.sample_batched(dm, requests)
-    for request, batched in zip(requests, together, strict=True):
-        alone = generate.sample(dm, request, keep=0)
-        assert batched.images.shape == alone.images.shape
-        # a batch of 6 and a batch of 1 round differently in float32, and sampling carries it along: a few pixels
-        # move by less than a gray level (1/127.5 in [-1, 1]); a mix-up of prompts or noise would move them all
-        difference = (batched.images - alone.images).abs()
-        assert difference.max() < 1 / 127.5 and difference.mean() < 1e-4
-        assert batched.timesteps == alone.timesteps and batched.network_evaluations == alone.network_evaluations
+def test_a_wrong_number_of_results_fails_that_batch_and_the_worker_goes_on():
+    batcher = Batcher(lambda items: items[:-1] if "short" in items else items, max_items=16)
+    with pytest.raises(RuntimeError, match="returned 0 results"):
+        batcher.submit("k", "short")
+    assert batcher.submit("k", "fine") == "fine"
 
 
-def test_stochastic_settings_are_never_batched():
-    assert generate.batch_key(generate.Settings(sampler="DDPM")) is None
-    assert generate.batch_key(generate.Settings(sampler="DDIM", eta=0.5)) is None
-    assert generate.batch_key(generate.Settings(guidance=3, steps=50)) == generate.batch_key(
-        generate.Settings(prompt="a bag", guidance=3, steps=50, seed=9, count=2))
-    with pytest.raises(ValueError):
-        generate.sample_batched(load_diffusion_model(), [generate.Settings(sampler="DDPM"), generate.Settings()])
+def test_a_caller_gives_up_with_a_message_instead_of_waiting_forever(monkeypatch):
+    monkeypatch.setattr(oneshot, "RECORD_TIMEOUT_S", 0.2)
+    batcher = Batcher(lambda items: time.sleep(2) or items, max_items=16)
+    with pytest.raises(RequestError, match="too busy"):
+        batcher.submit("k", 1)
 
 
 def test_a_gan_batch_gives_each_request_its_own_grid(one_thread):

@@ -1,27 +1,20 @@
-"""Request batching: requests that arrive while the model is busy run together, as one batch, on one worker thread.
+"""One-pass batching for models that answer in one forward pass (the GAN's generator and discriminator): every
+request waiting when the worker is free runs in one batch.
 
 Each caller blocks in `submit` until its own result (or its own exception) is ready, so a bad request never fails
 the others. There is no waiting window: a lone request runs at once, and under load the next batch is whatever
-arrived while the previous one ran. Requests whose key is None run alone.
+arrived while the previous one ran. Requests whose key is None run alone. A worker that dies is replaced on the next
+submit, and a caller waits at most RECORD_TIMEOUT_S.
 """
-import importlib.util
-import os
 import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 
-BATCHING_ENV = "GENMODELS_BATCHING"  # "0" turns batching off (each request runs alone, as the load test compares)
-
-
-def batching_enabled() -> bool:
-    """Whether requests are batched: on unless GENMODELS_BATCHING=0. On the 2-core CPU, 16 students sending diffuse
-    back to back got 1.13-1.32x the throughput of unbatched requests (`python -m genmodels.tools.loadtest --batching`,
-    an idle machine); a GPU, where a small model's step costs about the same for 1 image as for 64, gains more.
-    Always off under ZeroGPU (the `spaces` package), which runs each request in its own GPU process, where requests
-    cannot meet."""
-    return os.environ.get(BATCHING_ENV, "1") != "0" and importlib.util.find_spec("spaces") is None
+from genmodels.errors import RequestError
+from genmodels.serving.engine import RECORD_TIMEOUT_S
 
 
 class Batcher:
@@ -34,17 +27,21 @@ class Batcher:
         self.start_lock = threading.Lock()
         self.batch_sizes: Counter = Counter()  # requests per batch -> how many batches held that many
 
-    def submit(self, key: Hashable | None, item):
-        """Queue `item` and wait for its result; raises what `run` raised for its batch."""
-        if not batching_enabled():
+    def submit(self, key: Hashable | None, item, enabled: bool = True):
+        """Queue `item` and wait for its result; raises what `run` raised for its batch. Runs it alone when not
+        `enabled`."""
+        if not enabled:
             return self.run([item])[0]
         with self.start_lock:
-            if self.worker is None:
+            if self.worker is None or not self.worker.is_alive():
                 self.worker = threading.Thread(target=self.serve, name="batcher", daemon=True)
                 self.worker.start()
         future: Future = Future()
         self.pending.put((key, item, future))
-        return future.result()
+        try:
+            return future.result(timeout=RECORD_TIMEOUT_S)
+        except FutureTimeout:
+            raise RequestError("The server is too busy to answer in time: please try again in a moment.") from None
 
     def next_groups(self) -> list[list[tuple]]:
         """Block for one request, take every other waiting one (up to max_items), and group them by key."""
@@ -66,9 +63,11 @@ class Batcher:
                 self.batch_sizes[len(group)] += 1
                 try:
                     results = self.run([item for item, _ in group])
+                    if len(results) != len(group):
+                        raise RuntimeError(f"a batch of {len(group)} requests returned {len(results)} results")
                 except Exception as err:  # the group's callers each get it; the worker keeps serving
                     for _, future in group:
                         future.set_exception(err)
                     continue
-                for (_, future), result in zip(group, results, strict=True):
+                for (_, future), result in zip(group, results):
                     future.set_result(result)

@@ -1,0 +1,159 @@
+"""The token engine: continuous batching for the GPT family (the text model and the pixel transformer).
+
+Every active row has its own slot in one shared KV cache and its own position; a tick feeds each row its last
+token at its position in one `decode_at` pass (rows of different prompt lengths side by side), then each job draws
+its next token with its own temperature, top-k, top-p and generator, exactly as `generate_tokens` does alone. Active
+rows stay packed at the front of the cache, so a tick reads a view, not a copy: a leaving job's rows are filled by
+moving the last rows down. A prompt is read (prefilled) alone when its job joins, and again from its last half
+context when its rows' cache is full, as `generate_tokens` does. On CUDA a tick replays a CUDA graph recorded for the
+next bucketed batch size (1, 2, 4, ...), padding rows being free rows.
+"""
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+
+from genmodels.fastpath import FAST_PATH, StaticCall
+from genmodels.serving.engine import Engine, Job
+from genmodels.text.gpt import KVCache
+from genmodels.text.sampling import TokenStep, sampling_step
+
+
+@dataclass
+class TokenJob:
+    """A generation's settings and progress: `rows` continuations of one prompt, drawn from one generator."""
+    history: torch.Tensor  # (B, T) the tokens so far (the last `block` of them), on the model's device
+    max_new_tokens: int
+    temperature: float
+    top_k: int
+    top_p: float
+    generator: torch.Generator | None
+    position: int = 0  # tokens in the rows' cache
+    index: int = 0  # the next step's index
+    pending: torch.Tensor | None = None  # (B, V) logits from a prefill, to draw the next token from
+    last: list[int] | None = None  # each row's last drawn token, fed at the next tick
+
+
+def bucket(rows: int) -> int:
+    """The recorded batch size a tick of `rows` rows runs at: the next power of two."""
+    return 1 << (rows - 1).bit_length()
+
+
+class TokenEngine(Engine):
+    """Continuous batching over one GPT-like model: `model(ids, cache)` prefills and `model.decode_at` steps."""
+
+    def __init__(self, model: torch.nn.Module, config, capacity: int, name: str):
+        super().__init__(capacity)
+        self.model, self.config, self.name = model, config, name
+        self.device = next(model.parameters()).device
+        self.dtype = next(model.parameters()).dtype
+        self.pool = KVCache(config, capacity, self.device, self.dtype)  # (L, capacity, H, S, D) keys and values
+        self.owners: list[tuple[Job, int]] = []  # row -> (job, the job's row index); rows in use are the first
+        self.graphs: dict[int, StaticCall] = {}  # bucketed batch size -> recorded decode step (CUDA)
+
+    def reset(self) -> None:
+        self.owners.clear()
+
+    def prefill(self, job: Job) -> None:
+        """Read the job's history into its rows' cache; its next token is drawn from the logits this leaves."""
+        state: TokenJob = job.state
+        scratch = KVCache(self.config, job.rows, self.device, self.dtype)
+        logits = self.model(state.history, scratch)[:, -1]  # (B, V)
+        slots = torch.tensor(job.slots, device=self.device)
+        length = state.history.shape[1]
+        self.pool.keys[:, slots, :, :length] = scratch.keys[:, :, :, :length]
+        self.pool.values[:, slots, :, :length] = scratch.values[:, :, :, :length]
+        if scratch.condition is not None:
+            if self.pool.condition is None:
+                self.pool.condition = torch.zeros(self.capacity, *scratch.condition.shape[1:], device=self.device,
+                                                  dtype=scratch.condition.dtype)  # (capacity, 1, C)
+            self.pool.condition[slots] = scratch.condition
+        state.position, state.pending = length, logits
+
+    def start(self, job: Job) -> None:
+        first = len(self.owners)
+        job.slots = list(range(first, first + job.rows))
+        self.owners.extend((job, i) for i in range(job.rows))
+        with torch.inference_mode():
+            self.prefill(job)
+
+    def release(self, job: Job) -> None:
+        """Free the job's rows, moving the last rows in use into the holes so the rows in use stay packed."""
+        with torch.inference_mode():  # the pool's tensors are written under inference mode everywhere
+            for slot in sorted(job.slots, reverse=True):
+                if slot >= len(self.owners) or self.owners[slot][0] is not job:
+                    continue
+                last = len(self.owners) - 1
+                if slot != last:
+                    mover, index = self.owners[last]
+                    self.pool.keys[:, slot] = self.pool.keys[:, last]
+                    self.pool.values[:, slot] = self.pool.values[:, last]
+                    if self.pool.condition is not None:
+                        self.pool.condition[slot] = self.pool.condition[last]
+                    self.owners[slot] = (mover, index)
+                    mover.slots[index] = slot
+                self.owners.pop()
+        job.slots = []
+
+    def forward(self, jobs: list[Job]) -> torch.Tensor | None:
+        """Logits (rows in use, V) for every row's last token at its position; None when every job has a prefill's
+        logits to draw from. Rows of such jobs are fed a dummy token at a slot that is rewritten before it is read."""
+        if all(job.state.pending is not None for job in jobs):
+            return None
+        last_slot = self.config.block_size - 1
+        tokens, slots = [], []
+        for job, index in self.owners:
+            state: TokenJob = job.state
+            tokens.append(0 if state.pending is not None else state.last[index])
+            slots.append(min(state.position, last_slot))
+        tokens = torch.tensor(tokens, device=self.device)[:, None]  # (rows, 1)
+        slots = torch.tensor(slots, device=self.device)  # (rows,)
+        rows = len(tokens)
+        with torch.inference_mode():
+            if FAST_PATH.enabled(self.device):
+                return self.replay(tokens, slots)
+            view = self.pool.head(rows, max(job.state.position for job in jobs) + 1)
+            return self.model.decode_at(tokens, slots, view)[:, 0]  # (rows, V)
+
+    def replay(self, tokens: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """The decode step at the bucketed batch size, recorded once per size (on CUDA; static buffers elsewhere)."""
+        rows, size = len(tokens), min(bucket(len(tokens)), self.capacity)
+        padded_tokens = torch.zeros(size, 1, dtype=torch.long, device=self.device)
+        padded_slots = torch.zeros(size, dtype=torch.long, device=self.device)
+        padded_tokens[:rows], padded_slots[:rows] = tokens, slots
+        if size not in self.graphs:
+            step = partial(self.model.decode_at, cache=self.pool.head(size))
+            self.graphs[size] = StaticCall(step, padded_tokens, padded_slots)
+        return self.graphs[size](padded_tokens, padded_slots)[:rows, 0]  # (rows, V)
+
+    def advance(self, job: Job, outputs: torch.Tensor) -> None:
+        state: TokenJob = job.state
+        if state.pending is not None:
+            logits, state.pending = state.pending, None
+        else:
+            logits = outputs[job.slots]  # (B, V)
+            state.position += 1
+        with torch.inference_mode():
+            step: TokenStep = sampling_step(logits, state.temperature, state.top_k, state.top_p, state.generator,
+                                            state.index)
+            job.emit(step)
+            state.index += 1
+            state.last = step.token.tolist()
+            if state.index == state.max_new_tokens:
+                job.finish()
+                return
+            block = self.config.block_size
+            state.history = torch.cat([state.history, step.token[:, None]], dim=1)[:, -block:]  # (B, <= block)
+            if state.position >= block:  # full: start again from recent tokens, as generate_tokens does
+                state.history = state.history[:, -(block // 2):]
+                self.prefill(job)
+
+    def generate(self, prompt_ids: list[int], max_new_tokens: int, temperature: float = 1.0, top_k: int = 0,
+                 top_p: float = 1.0, generator: torch.Generator | None = None, batch_size: int = 1):
+        """generate_tokens through the engine: a TokenStep per new token for `batch_size` continuations."""
+        if not prompt_ids:
+            raise ValueError("the prompt needs at least one token (start with the end-of-text token)")
+        block = self.config.block_size
+        history = torch.tensor([prompt_ids[-block:]] * batch_size, dtype=torch.long, device=self.device)  # (B, T)
+        state = TokenJob(history, max_new_tokens, temperature, top_k, top_p, generator)
+        return self.submit(Job(batch_size, state)).stream()

@@ -1,0 +1,164 @@
+"""The batching engines: a request gets what it gets alone, whoever shares its ticks; a bad, stopped or stranded
+request fails alone and clearly; a dead worker is replaced."""
+import threading
+import time
+
+import pytest
+import torch
+
+from genmodels import serving
+from genmodels.errors import RequestError
+from genmodels.pixels.model import PixelConfig, PixelTransformer, class_token
+from genmodels.runtime import make_generator
+from genmodels.serving.engine import Engine, Job
+from genmodels.serving.tokens import TokenEngine
+from genmodels.text.gpt import GPT, GPTConfig
+from genmodels.text.sampling import generate_tokens
+
+SETTINGS = [(0.8, 0, 0.95), (0.0, 0, 1.0), (1.3, 5, 0.9), (1.0, 0, 0.5), (0.6, 2, 1.0)]  # temperature, top-k, top-p
+
+
+@pytest.fixture(scope="module")
+def tiny_gpt():
+    torch.manual_seed(0)
+    return GPT(GPTConfig(vocab_size=50, block_size=24, n_layer=2, n_head=2, n_embd=32)).eval()
+
+
+def tokens_of(steps) -> torch.Tensor:
+    """The drawn tokens (B, steps) of a TokenStep stream."""
+    return torch.stack([step.token for step in steps], 1)
+
+
+def in_threads(fns: list, stagger: float = 0.0) -> list:
+    """Call each fn in its own thread (the i-th after i * stagger seconds); results or exceptions, in order."""
+    results = [None] * len(fns)
+
+    def call(i):
+        time.sleep(i * stagger)
+        try:
+            results[i] = fns[i]()
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            results[i] = error
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(fns))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def rows_freed(engine, seconds: float = 5) -> bool:
+    """Whether the engine's rows are all free within `seconds` (the worker frees them after its tick)."""
+    deadline = time.monotonic() + seconds
+    while engine.rows_in_use() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return engine.rows_in_use() == 0
+
+
+def test_batching_is_on_unless_turned_off(monkeypatch):
+    monkeypatch.delenv(serving.BATCHING_ENV, raising=False)
+    assert serving.batching_enabled()
+    monkeypatch.setenv(serving.BATCHING_ENV, "0")
+    assert not serving.batching_enabled()
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_token_engine_draws_the_tokens_of_each_request_alone(tiny_gpt, round_):
+    """Prompts of 1 to 40 tokens (past the 24-token context, so caches are rebuilt mid-generation), mixed settings,
+    1-3 rows each, joining at different times: every request's tokens equal generate_tokens' alone."""
+    engine = TokenEngine(tiny_gpt, tiny_gpt.config, capacity=16, name="test")
+    cases = []
+    for i in range(8):
+        seed = 100 * round_ + i
+        prompt = torch.randint(0, 50, (1 + (seed * 7) % 40,), generator=make_generator(seed)).tolist()
+        cases.append((prompt, 10 + seed % 25, *SETTINGS[seed % len(SETTINGS)], seed, 1 + seed % 3))
+    alone = [tokens_of(generate_tokens(tiny_gpt, p, n, t, k, q, make_generator(s), b)) for p, n, t, k, q, s, b in cases]
+    batched = in_threads([lambda c=c: tokens_of(engine.generate(c[0], c[1], *c[2:5], make_generator(c[5]), c[6]))
+                          for c in cases], stagger=0.003)
+    for i, (a, b) in enumerate(zip(alone, batched)):
+        assert torch.equal(a, b), f"case {i}: {cases[i]}"
+    assert max(engine.rows_per_tick) > 3  # requests really shared ticks
+    assert rows_freed(engine) and engine.owners == []
+
+
+def test_token_engine_keeps_each_rows_class_condition():
+    torch.manual_seed(1)
+    model = PixelTransformer(PixelConfig(levels=4, n_layer=1, n_head=2, n_embd=16, block_size=30)).eval()
+    engine = TokenEngine(model, model.gpt.config, capacity=8, name="pixels-test")
+    labels = [3, None, 7, 3]
+    alone = [tokens_of(generate_tokens(model, [class_token(model.config, c)], 29, 1.0, 0, 1.0, make_generator(i), 2))
+             for i, c in enumerate(labels)]
+    batched = in_threads([lambda i=i, c=c: tokens_of(engine.generate([class_token(model.config, c)], 29, 1.0, 0, 1.0,
+                                                                     make_generator(i), 2))
+                          for i, c in enumerate(labels)], stagger=0.002)
+    assert all(torch.equal(a, b) for a, b in zip(alone, batched))
+
+
+def test_a_stopped_request_frees_its_rows_within_a_tick(tiny_gpt):
+    engine = TokenEngine(tiny_gpt, tiny_gpt.config, capacity=8, name="test")
+    stream = engine.generate([1, 2, 3], 10_000, 1.0, 0, 1.0, make_generator(0), 3)
+    next(stream), next(stream)
+    assert engine.rows_in_use() == 3
+    stream.close()  # what Gradio does when the browser leaves or Stop is pressed
+    assert rows_freed(engine) and engine.ticks < 100
+
+
+def test_a_failing_request_fails_alone(tiny_gpt):
+    engine = TokenEngine(tiny_gpt, tiny_gpt.config, capacity=8, name="test")
+    good = ([5, 6, 7], 30, 0.8, 0, 0.95)
+    bad = ([5, 6, 7], 30, 0.8, -3, 0.95)  # top-k below 0 makes its sampling step raise
+    results = in_threads([lambda: tokens_of(engine.generate(*good, make_generator(1))),
+                          lambda: tokens_of(engine.generate(*bad, make_generator(2))),
+                          lambda: tokens_of(engine.generate(*good, make_generator(1)))])
+    assert isinstance(results[1], ValueError) and "top_k" in str(results[1])
+    alone = tokens_of(generate_tokens(tiny_gpt, *good, make_generator(1)))
+    assert torch.equal(results[0], alone) and torch.equal(results[2], alone)
+
+
+class Counting(Engine):
+    """A toy engine: each job counts to `state` (emitting 1, 2, ...); a job whose state is 'crash' kills the worker."""
+    name = "counting"
+
+    def forward(self, jobs):
+        if any(job.state == "crash" for job in jobs):
+            raise SystemExit("worker killed")  # escapes the tick's handlers, as a bug in the loop would
+        return None
+
+    def advance(self, job, outputs):
+        job.count = getattr(job, "count", 0) + 1
+        job.emit(job.count)
+        if job.count == job.state:
+            job.finish()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_worker_fails_its_jobs_clearly_and_is_replaced():
+    engine = Counting(capacity=4)
+    assert list(engine.submit(Job(1, 3)).stream()) == [1, 2, 3]
+    with pytest.raises(RequestError, match="engine stopped"):
+        list(engine.submit(Job(1, "crash")).stream())
+    assert list(engine.submit(Job(1, 2)).stream()) == [1, 2]
+    assert engine.restarts == 1
+
+
+def test_no_caller_waits_forever():
+    engine = Counting(capacity=1)
+    engine.submit(Job(1, 10**9))  # holds the only row for a long time
+    with pytest.raises(RequestError, match="too busy"):
+        list(engine.submit(Job(1, 2)).stream(timeout=0.3))
+
+
+def test_a_request_larger_than_the_engine_is_refused_with_a_message():
+    with pytest.raises(RequestError, match="at most 4"):
+        Counting(capacity=4).submit(Job(5, 1))
+
+
+def test_a_big_request_shares_ticks_with_small_ones():
+    """A 1,000-step job does not hold back 3-step jobs that join while it runs: they finish within a few ticks."""
+    engine = Counting(capacity=8)
+    big = engine.submit(Job(4, 1000)).stream()
+    next(big)
+    small = [engine.submit(Job(1, 3)) for _ in range(4)]
+    assert all(list(job.stream()) == [1, 2, 3] for job in small)
+    assert len(list(big)) == 999
