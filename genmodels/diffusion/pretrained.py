@@ -34,6 +34,8 @@ class DiffusionModel:
 @loaded_once
 def _load(asset_dir: Path) -> DiffusionModel:
     device = pick_device()
+    if device.type == "cuda":  # TF32 convolutions pick other roundings at other batch sizes, which guidance and the
+        torch.backends.cudnn.allow_tf32 = False  # sampler magnify: a request would not get the same images batched
     unet, record = load_checkpoint(UNet, UNetConfig, asset_dir / "unet", REMAKE, device=device)
     text_encoder, _ = load_checkpoint(TextEncoder, TextEncoderConfig, asset_dir / "text_encoder", REMAKE, device=device)
     tokenizer = load_tokenizer(asset_dir / "tokenizer.json", REMAKE)
