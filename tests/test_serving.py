@@ -144,9 +144,13 @@ def test_a_dead_worker_fails_its_jobs_clearly_and_is_replaced():
 
 def test_no_caller_waits_forever():
     engine = Counting(capacity=1)
-    engine.submit(Job(1, 10**9))  # holds the only row for a long time
-    with pytest.raises(RequestError, match="too busy"):
-        list(engine.submit(Job(1, 2)).stream(timeout=0.3))
+    hog = engine.submit(Job(1, 10**9))  # holds the only row for a long time
+    try:
+        with pytest.raises(RequestError, match="too busy"):
+            list(engine.submit(Job(1, 2)).stream(timeout=0.3))
+    finally:
+        hog.cancel()
+        engine.stop()
 
 
 def test_a_request_larger_than_the_engine_is_refused_with_a_message():

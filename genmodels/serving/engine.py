@@ -79,6 +79,7 @@ class Engine:
         self.rows_per_tick: dict[int, int] = {}  # rows in a tick -> how many ticks held that many
         self.restarts = 0
         self.stopping = False
+        self.crashed = False  # the last worker died: the next one starts from a reset
 
     # --- what a subclass provides ---
     def start(self, job: Job) -> None:
@@ -105,9 +106,10 @@ class Engine:
             raise RequestError(f"This request needs {job.rows} rows; the server runs at most {self.capacity} at once.")
         with self.lock:
             if self.worker is None or not self.worker.is_alive():
-                if self.worker is not None:
+                if self.crashed:
                     self.restarts += 1
                     self.reset()
+                    self.crashed = False
                 self.worker = threading.Thread(target=self.serve, name=f"{self.name}-engine", daemon=True)
                 self.worker.start()
             self.waiting.append(job)
@@ -188,9 +190,10 @@ class Engine:
                 for job in [j for j in self.active if j.done]:
                     self.leave(job)
         except BaseException as error:
-            with self.lock:
+            with self.lock:  # from here on a submit starts a new worker instead of queueing for this one
                 for job in [*self.active, *self.waiting]:
                     job.fail(RequestError(f"The {self.name} engine stopped ({error!r}); please try again."))
                 self.active.clear()
                 self.waiting.clear()
+                self.worker, self.crashed = None, True
             raise

@@ -50,7 +50,8 @@ REHEARSAL_SIZES = {  # extra arguments that make a measurement take seconds on a
     "genmodels.tools.bench peers --only diffusion": ["--steps", "4", "--repeats", "1"],
     "genmodels.diffusion.evaluate": ["--per-class", "2", "--unconditional", "10", "--steps", "5"],
     "genmodels.gan.evaluate": ["--samples", "50", "--real", "50"],
-    "genmodels.eval.report": ["--per-class", "2", "--repeats", "1", "--diffusion-steps", "5"],
+    "genmodels.text.evaluate": ["--assets", "data/tiny-run/text"],  # the whole held-out text, on the tiny model
+    "genmodels.eval.report": ["--per-class", "1", "--repeats", "1", "--diffusion-steps", "5"],
 }
 
 
