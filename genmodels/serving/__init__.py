@@ -1,8 +1,9 @@
 """The engines that batch concurrent requests step by step, one per model, behind the page and the API.
 
-`token_steps` and `denoising_steps` are drop-in replacements for `generate_tokens` and the samplers: with batching
-on (the default) they run through the model's engine, shared by every request of the process; with
-GENMODELS_BATCHING=0, or under ZeroGPU, each request runs alone as before. Same request, same output either way.
+`token_steps` stands in for `generate_tokens`, and a U-Net engine's `steps` for `ddim_steps` / `ddpm_steps`
+(`diffusion/generate.py` picks it): with batching on (the default) a request runs through its model's engine,
+shared by every request of the process; with GENMODELS_BATCHING=0, or under ZeroGPU, each request runs alone as
+before. Same request, same output either way.
 """
 import atexit
 import importlib.util
