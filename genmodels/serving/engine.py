@@ -86,7 +86,7 @@ class Engine:
         """Take the job's rows and prepare its state (a prompt's prefill, say); raising fails the job alone."""
 
     def forward(self, jobs: list[Job]) -> Any:
-        """One batched network pass over the rows of `jobs`; must not change their state (it may be retried)."""
+        """One batched network pass over the rows of `jobs`; their state changes only in `advance`."""
         raise NotImplementedError
 
     def advance(self, job: Job, outputs: Any) -> None:
@@ -144,16 +144,17 @@ class Engine:
                 self.release(job)
                 job.fail(error)
 
-    def leave(self, job: Job) -> None:
-        self.active.remove(job)
-        self.release(job)
+    def leave_finished(self) -> None:
+        """Free the rows of every job that finished or failed."""
+        for job in [j for j in self.active if j.done]:
+            self.active.remove(job)
+            self.release(job)
 
     def tick(self) -> None:
         """Drop stopped jobs, run one batched step for the rest, and let finished jobs leave."""
         for job in [j for j in self.active if j.cancelled.is_set() and not j.done]:
             job.fail(RequestError("Stopped."))
-        for job in [j for j in self.active if j.done]:
-            self.leave(job)
+        self.leave_finished()
         if not self.active:
             return
         jobs = list(self.active)
@@ -187,8 +188,7 @@ class Engine:
             while not self.stopping:
                 self.admit()
                 self.tick()
-                for job in [j for j in self.active if j.done]:
-                    self.leave(job)
+                self.leave_finished()
         except BaseException as error:
             with self.lock:  # from here on a submit starts a new worker instead of queueing for this one
                 for job in [*self.active, *self.waiting]:
