@@ -1,4 +1,5 @@
 """The one-call GPU job: its pieces, and a whole rehearsal (tiny presets, CPU) in a scratch copy of the repository."""
+import argparse
 import json
 import random
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from genmodels.text.tokenizer import END_OF_TEXT
-from genmodels.tools.gpujob import FAMILIES, pack, run_logged
+from genmodels.tools.gpujob import FAMILIES, family_list, measuring_commands, pack, run_logged
 from tests.test_faults import digests
 from tests.test_train_tiny import make_play
 
@@ -39,6 +40,16 @@ def test_pack_writes_one_tar_per_group_with_repository_paths(tmp_path, monkeypat
         assert tar.getnames() == ["assets/text/gpt.json"]
 
 
+def test_families_and_skip_bench_choose_the_measurements(tmp_path):
+    chosen = measuring_commands(False, tmp_path, family_list("pixels, text"), bench=False)
+    assert [" ".join(command) for command, _ in chosen] == ["genmodels.text.evaluate", "genmodels.eval.report"]
+    assert [target for _, target in chosen] == [Path("assets/text/evaluation.json"), Path("assets/report.json")]
+    assert len(measuring_commands(True, tmp_path)) == 9  # by default: five benchmarks, three evaluations, the report
+    assert family_list("gan,text") == ("text", "gan")
+    with pytest.raises(argparse.ArgumentTypeError):
+        family_list("text,vae")
+
+
 @pytest.mark.slow
 def test_rehearsal_runs_every_step_and_packs_the_results(tmp_path):
     scratch = tmp_path / "repo"
@@ -65,6 +76,8 @@ def test_rehearsal_runs_every_step_and_packs_the_results(tmp_path):
             archive.extractall(unpacked, filter="data")
     for path in ("data/tiny-run/text/gpt.safetensors", "data/tiny-run/diffusion/unet.safetensors",
                  "data/tiny-run/pixels/pixel_transformer.safetensors", "data/tiny-run/gan/collapsed_generator.json",
+                 "data/tiny-run/text/timeline.json", "data/tiny-run/diffusion/timeline.png",
+                 "data/tiny-run/pixels/timeline.png",
                  "out/gpujob/report.json", "out/gpujob/text/evaluation.json", "out/gpujob/logs/train-text.log"):
         assert (unpacked / path).is_file(), path
     batching = json.loads((unpacked / "out/gpujob/bench-batching.json").read_text())

@@ -10,6 +10,7 @@ from genmodels.checkpoint import load_checkpoint
 from genmodels.text.gpt import GPT, GPTConfig
 from genmodels.text.tokenizer import END_OF_TEXT, decode, encode, load_tokenizer
 from genmodels.text.train import PRESETS, train, validation_loss, validation_windows
+from genmodels.timeline import snapshot_steps
 from tests.conftest import cpu_one_thread
 
 SPEAKERS = ["MARGERY", "TOBIAS", "CLERK", "DUKE", "NURSE", "PORTER"]
@@ -54,10 +55,12 @@ def test_writes_tokenizer_checkpoint_and_log(run):
 
 def test_log_has_train_and_validation_curves(run):
     _, _, log = run
-    steps = PRESETS["tiny"].steps
+    tiny = PRESETS["tiny"]
     assert log["preset"] == "tiny" and log["device"] == "cpu"
-    assert log["val"]["step"] == list(range(0, steps, PRESETS["tiny"].eval_interval)) + [steps]
-    assert log["train"]["step"] == list(range(0, steps, 10))
+    timeline = snapshot_steps(tiny.steps, tiny.log_interval)  # the timeline's snapshots are evaluated too
+    assert log["val"]["step"] == sorted(set(range(0, tiny.steps, tiny.eval_interval)) | set(timeline))
+    assert log["val"]["step"][-1] == tiny.steps
+    assert log["train"]["step"] == list(range(0, tiny.steps, tiny.log_interval))
     assert len(log["val"]["loss"]) == len(log["val"]["step"])
     assert len(log["train"]["loss"]) == len(log["train"]["step"])
     assert log["best_val_loss"] == min(log["val"]["loss"])

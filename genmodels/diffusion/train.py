@@ -4,6 +4,8 @@ Loss: the eps-prediction MSE "L_simple" (Ho et al. 2020, eq. 14) on the cosine s
 gets a random caption of its class (captions.py), replaced by the empty prompt `caption_dropout` of the time, so
 one network is both the conditional and the unconditional model (Ho & Salimans 2022). The U-Net and the text
 encoder train jointly with AdamW; the exponential moving average of their weights is what gets saved, in fp16.
+A timeline (genmodels.timeline) keeps, at a dozen steps, that average's DDIM images of one prompt per class from
+fixed noise.
 Presets: `gpu` makes the committed weights on one H200-class GPU in minutes, `cpu` runs on a 2-core machine in
 under an hour, `tiny` trains for seconds on a few hundred images (tests use it).
 """
@@ -20,16 +22,22 @@ from torch import nn
 from tqdm import tqdm
 
 from genmodels.checkpoint import save_checkpoint
-from genmodels.data.fashion_mnist import CLASS_NAMES, load_split, to_model_range
-from genmodels.diffusion.captions import class_captions
-from genmodels.diffusion.schedule import cosine_schedule, q_sample
-from genmodels.diffusion.text_encoder import TextEncoder, TextEncoderConfig, tokenize
+from genmodels.data.fashion_mnist import CLASS_NAMES, load_split, to_model_range, to_uint8
+from genmodels.diffusion.captions import PHRASES, class_captions
+from genmodels.diffusion.generate import start_noise
+from genmodels.diffusion.pretrained import make_denoiser
+from genmodels.diffusion.samplers import respaced_timesteps, sample_ddim
+from genmodels.diffusion.schedule import NoiseSchedule, cosine_schedule, q_sample
+from genmodels.diffusion.text_encoder import TextEncoder, TextEncoderConfig, encode_prompts, tokenize
 from genmodels.diffusion.unet import UNet, UNetConfig
 from genmodels.runtime import pick_device
 from genmodels.text.tokenizer import load_tokenizer
+from genmodels.timeline import SEED, Timeline, evaluating, snapshot_steps
 from genmodels.training import TrainingClock, adamw, add_time_budget, autocast, image_training_arguments, warmup_cosine
 
 T = 1000  # diffusion steps of the cosine schedule
+TIMELINE_PROMPTS = [phrases[1] for phrases in PHRASES]  # one caption per class: "a t-shirt", ..., "an ankle boot"
+TIMELINE_SAMPLING = {"sampler": "DDIM", "steps": 20, "guidance": 3.0}
 
 
 @dataclass
@@ -87,6 +95,15 @@ def draw_captions(bank: CaptionBank, labels: torch.Tensor, dropout: float) -> tu
     return bank.ids[rows], bank.mask[rows] & keep[:, None]
 
 
+def timeline_images(ema: nn.ModuleDict, tokenizer: Tokenizer, schedule: NoiseSchedule, x_T: torch.Tensor) -> dict:
+    """The averaged model's DDIM images of TIMELINE_PROMPTS from fixed noise x_T (N, 1, 28, 28): uint8 (N, 28, 28)."""
+    with evaluating(ema):
+        vectors = encode_prompts(ema["text_encoder"], tokenizer, TIMELINE_PROMPTS + [""], x_T.device)  # (N + 1, D)
+        denoise = make_denoiser(ema["unet"], vectors[:-1], vectors[-1:], TIMELINE_SAMPLING["guidance"])
+        images = sample_ddim(denoise, x_T, schedule, respaced_timesteps(T, TIMELINE_SAMPLING["steps"]))
+    return {"images": to_uint8(images.float())}
+
+
 @torch.no_grad()
 def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
     """ema <- decay * ema + (1 - decay) * model, tensor by tensor (Polyak averaging, as torch.optim.swa_utils does)."""
@@ -123,6 +140,12 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data: tuple
            "train_images": len(x_all), "batch_size": preset.batch_size, "steps": preset.steps,
            "caption_dropout": preset.caption_dropout, "ema_decay": preset.ema_decay, "train": {"step": [], "loss": []}}
     start, clock = time.perf_counter(), TrainingClock(preset.steps, max_seconds)
+    x_T = start_noise(SEED, len(TIMELINE_PROMPTS), device)  # (N, 1, 28, 28)
+    timeline = Timeline(out_dir, snapshot_steps(preset.steps, preset.log_interval), clock,
+                        lambda: timeline_images(ema, tokenizer, schedule, x_T),
+                        {"family": "diffusion", "preset": preset_name, "loss_unit": "mean squared error of the noise",
+                         "probe": {"prompts": TIMELINE_PROMPTS, "seed": SEED, "model": "EMA", **TIMELINE_SAMPLING}})
+    timeline.record(0, log["train"])
     running = torch.zeros((), device=device)
     progress = tqdm(range(preset.steps), desc=f"diffusion[{preset_name}]", unit="step")
     for step in progress:
@@ -153,6 +176,8 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data: tuple
             log["train"]["step"].append(step + 1)
             log["train"]["loss"].append(round(mean_loss, 5))
             progress.set_postfix(loss=f"{mean_loss:.4f}")
+        if timeline.due(step + 1, last):
+            timeline.record(step + 1, log["train"])
         if last:
             break
     log["seconds"] = round(time.perf_counter() - start, 1)

@@ -112,11 +112,11 @@ def measure_diffusion(per_class: int, real_features: torch.Tensor, repeats: int,
     return rows
 
 
-def measure_pixels(per_class: int, real_features: torch.Tensor, repeats: int) -> dict:
+def measure_pixels(per_class: int, real_features: torch.Tensor, repeats: int, asset_dir=ASSETS / "pixels") -> dict:
     """The pixel transformer: one network evaluation per pixel, KV-cached, temperature 1."""
-    pm = load_pixel_model()
+    pm = load_pixel_model(asset_dir)
     images = torch.cat([sample_pixels(pm.model, label, per_class, seed=SEED + label) for label in range(10)])
-    log = json.loads((ASSETS / "pixels/train_log.json").read_text())
+    log = json.loads((asset_dir / "train_log.json").read_text())
     return {"model": "pixel transformer", "network_evaluations": PIXELS,
             "seconds_per_sample": seconds_per_sample(lambda: sample_pixels(pm.model, 7, 1, seed=SEED), repeats),
             **judged(to_model_range(images), torch.arange(10).repeat_interleave(per_class), real_features),
@@ -132,12 +132,18 @@ def measure_text() -> dict:
             "stability": stability({"cross_entropy": log["train"]["loss"]})}
 
 
+def real_features(per_class: int) -> tuple[torch.Tensor, float]:
+    """The judge's features of `per_class` real test images per class (10 per_class, D), and the Frechet floor:
+    the distance from as many real training images to them."""
+    test_images, _ = balanced(*load_split("test"), per_class)
+    train_images, _ = balanced(*load_split("train"), per_class)
+    real = classifier_features(to_model_range(test_images))
+    return real, frechet_distance(classifier_features(to_model_range(train_images)), real)
+
+
 def report(per_class: int = 20, repeats: int = 3, diffusion_steps=DIFFUSION_STEPS) -> dict:
     """Every figure for every model, with what produced them."""
-    test_images, test_labels = balanced(*load_split("test"), per_class)
-    train_images, _ = balanced(*load_split("train"), per_class)
-    real = classifier_features(to_model_range(test_images))  # (10 per_class, D)
-    floor = frechet_distance(classifier_features(to_model_range(train_images)), real)
+    real, floor = real_features(per_class)
     device = next(load_gan("healthy").generator.parameters()).device
     start = time.perf_counter()
     figures = {"gan": measure_gan(per_class, real, repeats),

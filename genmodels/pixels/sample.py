@@ -10,7 +10,7 @@ from genmodels.checkpoint import load_checkpoint, loaded_once
 from genmodels.paths import ASSETS
 from genmodels.pixels.model import PIXELS, PixelConfig, PixelTransformer, class_token, dequantize
 from genmodels.runtime import make_generator, pick_device
-from genmodels.text.sampling import TokenStep
+from genmodels.text.sampling import TokenStep, generate_tokens
 
 ASSET_DIR = ASSETS / "pixels"
 REMAKE = "python -m genmodels.pixels.train --preset gpu"
@@ -54,3 +54,14 @@ def sample_pixels(model: PixelTransformer, label: int | None, count: int = 1, se
     """`count` finished images of class `label` as uint8 (count, 28, 28)."""
     levels = sample_levels(model, label, count, seed, **settings)
     return dequantize(levels, model.config.levels).view(count, 28, 28)  # (count, 28, 28)
+
+
+def sample_classes(model: PixelTransformer, labels: list[int | None], seed: int = 0,
+                   temperature: float = 1.0) -> torch.Tensor:
+    """One image per label (None: any class), drawn together as one batch here, without the serving engine (a
+    trainer's snapshots use it): uint8 (N, 28, 28)."""
+    prompts = [[class_token(model.config, label)] for label in labels]
+    generator = make_generator(seed, next(model.parameters()).device)
+    steps = generate_tokens(model, prompts, PIXELS, temperature, generator=generator)
+    levels = torch.stack([step.token for step in steps], 1).cpu()  # (N, 784)
+    return dequantize(levels, model.config.levels).view(len(labels), 28, 28)

@@ -4,6 +4,8 @@ Each step draws a batch of training images, quantizes them to gray levels, prefi
 (or, with probability `class_dropout`, the "any class" token, so the same model also draws unconditionally),
 and minimizes the cross-entropy of every pixel given the ones before it. The loss is logged in bits per pixel;
 every `eval_interval` steps the model is scored on held-out test images and the best weights are kept.
+A timeline (genmodels.timeline) keeps, at a dozen steps, the held-out loss and one image of each class drawn
+from fixed seeds.
 Presets: `gpu` for one H200-class GPU (minutes), `cpu` for a 2-core machine (under an hour), `tiny` for tests.
 """
 import json
@@ -18,11 +20,15 @@ from tqdm import tqdm
 
 from genmodels.checkpoint import save_checkpoint
 from genmodels.data.fashion_mnist import load_split
-from genmodels.pixels.model import PixelConfig, PixelTransformer, quantize, sequences
+from genmodels.pixels.model import N_CLASSES, PixelConfig, PixelTransformer, quantize, sequences
+from genmodels.pixels.sample import sample_classes
 from genmodels.runtime import pick_device
+from genmodels.timeline import SEED, Timeline, evaluating, snapshot_steps
 from genmodels.training import TrainingClock, adamw, add_time_budget, autocast, image_training_arguments, warmup_cosine
 
 NATS_TO_BITS = 1 / math.log(2)
+TIMELINE_LABELS = list(range(N_CLASSES))  # one image of each class per snapshot
+TIMELINE_TEMPERATURE = 1.0
 
 
 @dataclass
@@ -37,6 +43,7 @@ class TrainPreset:
     class_dropout: float = 0.1  # share of sequences that start with "any class"
     eval_interval: int = 250
     eval_images: int = 1000  # held-out test images scored at each evaluation
+    log_interval: int = 10  # the log holds one batch's training loss every this many steps
     train_images: int | None = None  # the first N training images; None: all 60,000
     out_dir: str = "assets/pixels"
 
@@ -66,6 +73,12 @@ def bits_per_pixel(model: PixelTransformer, tokens: torch.Tensor, labels: torch.
     return total / tokens.numel() * NATS_TO_BITS
 
 
+def timeline_images(model: PixelTransformer) -> dict:
+    """The images of TIMELINE_LABELS from the timeline's seed: uint8 (10, 28, 28)."""
+    with evaluating(model):
+        return {"images": sample_classes(model, TIMELINE_LABELS, SEED, TIMELINE_TEMPERATURE)}
+
+
 def train(preset_name: str, out_dir: Path, steps: int | None = None, data_dir: Path | None = None,
           images: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
           max_seconds: float | None = None) -> dict:
@@ -89,10 +102,14 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data_dir: P
            "unit": "bits per pixel", "train": {"step": [], "loss": []}, "val": {"step": [], "loss": []},
            "best_val_loss": float("inf")}
     start, clock = time.perf_counter(), TrainingClock(preset.steps, max_seconds)
+    timeline = Timeline(out_dir, snapshot_steps(preset.steps, preset.log_interval), clock,
+                        lambda: timeline_images(model),
+                        {"family": "pixels", "preset": preset_name, "loss_unit": "bits per pixel",
+                         "probe": {"labels": TIMELINE_LABELS, "seed": SEED, "temperature": TIMELINE_TEMPERATURE}})
     progress = tqdm(range(preset.steps + 1), desc=f"pixels[{preset_name}]", unit="step")
     for step in progress:
         last = clock.finished(step)
-        if step % preset.eval_interval == 0 or last:
+        if step % preset.eval_interval == 0 or timeline.due(step, last):
             val = bits_per_pixel(model, *held_out, device)
             log["val"]["step"].append(step)
             log["val"]["loss"].append(round(val, 4))
@@ -102,6 +119,8 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data_dir: P
                                 meta={"preset": preset_name, "step": step, "val_bits_per_pixel": round(val, 4)})
             progress.set_postfix(val=f"{val:.3f}")
             (out_dir / "train_log.json").write_text(json.dumps(log) + "\n")  # the log so far, for a look mid-run
+        if timeline.due(step, last):
+            timeline.record(step, log["train"], val_loss=round(val, 4))
         if last:
             break
         lr = warmup_cosine(clock.schedule_step(step), preset.steps, preset.learning_rate, preset.min_learning_rate,
@@ -118,7 +137,7 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, data_dir: P
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        if step % 10 == 0:
+        if step % preset.log_interval == 0:
             log["train"]["step"].append(step)
             log["train"]["loss"].append(round(loss.item() * NATS_TO_BITS, 4))
     log["seconds"] = round(time.perf_counter() - start, 1)

@@ -120,20 +120,22 @@ def sampling_step(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
 
 
 @torch.inference_mode()
-def generate_tokens(model: GPT, prompt_ids: list[int], max_new_tokens: int, temperature: float = 1.0,
-                    top_k: int = 0, top_p: float = 1.0, generator: torch.Generator | None = None,
-                    batch_size: int = 1) -> Iterator[TokenStep]:
-    """Yield a TokenStep per new token for `batch_size` continuations of one prompt, KV-cached.
+def generate_tokens(model: GPT, prompt_ids: list[int] | list[list[int]], max_new_tokens: int,
+                    temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                    generator: torch.Generator | None = None, batch_size: int = 1) -> Iterator[TokenStep]:
+    """Yield a TokenStep per new token for `batch_size` continuations of one prompt, or for one continuation of
+    each of several prompts of equal length (a list of lists; batch_size is then their number), KV-cached.
 
     The prompt is left-truncated to the model's context. When the cache is full it is rebuilt
     from the last half context: every logit is the model's exact output on a window of recent tokens.
     """
-    if not prompt_ids:
+    rows = prompt_ids if prompt_ids and isinstance(prompt_ids[0], list) else [prompt_ids] * batch_size
+    if not all(rows):
         raise ValueError("the prompt needs at least one token (start with the end-of-text token)")
     device = next(model.parameters()).device
     block = model.config.block_size
-    history = torch.tensor([prompt_ids[-block:]] * batch_size, dtype=torch.long, device=device)  # (B, T)
-    with decoding(model, batch_size) as decoder:
+    history = torch.tensor([row[-block:] for row in rows], dtype=torch.long, device=device)  # (B, T)
+    with decoding(model, len(rows)) as decoder:
         logits = decoder.prefill(history)  # (B, V)
         for index in range(max_new_tokens):
             step = sampling_step(logits, temperature, top_k, top_p, generator, index)

@@ -2,7 +2,9 @@
 
 Presets: `gpu` makes the committed weights on one H200-class GPU in minutes, `cpu` runs on a
 2-core machine in under an hour, `tiny` trains for seconds (tests use it). The checkpoint with
-the best validation loss is kept; the JSON log holds every train and validation loss.
+the best validation loss is kept; the JSON log holds every train and validation loss. A timeline
+(genmodels.timeline) keeps, at a dozen steps, the held-out bits per character and the model's
+continuation of one fixed prompt.
 """
 import argparse
 import json
@@ -11,14 +13,21 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
+from tokenizers import Tokenizer
 from tqdm import tqdm
 
 from genmodels.checkpoint import save_checkpoint
 from genmodels.data.shakespeare import DATA_DIR, load_split
-from genmodels.runtime import pick_device
+from genmodels.runtime import make_generator, pick_device
 from genmodels.text.gpt import GPT, GPTConfig
-from genmodels.text.tokenizer import END_OF_TEXT, encode, train_tokenizer
+from genmodels.text.sampling import sample_tokens
+from genmodels.text.tokenizer import END_OF_TEXT, decode, encode, end_of_text_id, train_tokenizer
+from genmodels.timeline import SEED, Timeline, bits_per_char, evaluating, snapshot_steps
 from genmodels.training import TrainingClock, adamw, add_time_budget, autocast, warmup_cosine
+
+TIMELINE_PROMPT = "KING.\nBring me the map, and let the council wait.\n\nQUEEN.\n"  # the app's first example prompt
+TIMELINE_TEMPERATURE = 0.8
+TIMELINE_CHARS = 200  # about this many characters of continuation per snapshot
 
 
 @dataclass
@@ -33,6 +42,7 @@ class TrainPreset:
     weight_decay: float = 0.1
     eval_interval: int = 250
     eval_windows: int = 512  # validation windows of block_size tokens per evaluation
+    log_interval: int = 10  # the log holds one batch's training loss every this many steps
     out_dir: str = "assets/text"
 
 
@@ -80,6 +90,15 @@ def validation_loss(model: GPT, windows, device, batch_size: int = 64) -> float:
     return total / y_all.numel()
 
 
+def continuation(model: GPT, tokenizer: Tokenizer, prompt_ids: list[int], new_tokens: int) -> str:
+    """The model's continuation of the prompt at the timeline's temperature, drawn the same way at every snapshot."""
+    device = next(model.parameters()).device
+    with evaluating(model):
+        ids = sample_tokens(model, prompt_ids, new_tokens, temperature=TIMELINE_TEMPERATURE,
+                            generator=make_generator(SEED, device))  # (1, new_tokens)
+    return decode(tokenizer, ids[0].tolist())
+
+
 def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = None, seed: int = 1337,
           max_seconds: float | None = None) -> dict:
     """Train tokenizer and model; write tokenizer.json, gpt.safetensors/.json and train_log.json to out_dir."""
@@ -98,16 +117,26 @@ def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = N
     model = GPT(config).to(device)
     optimizer = adamw(model, preset.learning_rate, preset.weight_decay, betas=(0.9, 0.95))
     windows = validation_windows(val_tokens, config.block_size, preset.eval_windows)
+    window_tokens = windows[1].numel()
+    window_chars = sum(len(decode(tokenizer, row.tolist())) for row in windows[1])
     generator = torch.Generator().manual_seed(seed)
     log = {"preset": preset_name, "device": str(device), "params": model.num_params(), "config": asdict(config),
            "train_tokens": len(train_tokens), "val_tokens": len(val_tokens),
            "train": {"step": [], "loss": []}, "val": {"step": [], "loss": []}, "best_val_loss": float("inf")}
     start, steps = time.perf_counter(), preset.steps
     clock = TrainingClock(steps, max_seconds)
+    prompt_ids = [end_of_text_id(tokenizer)] + encode(tokenizer, TIMELINE_PROMPT)
+    new_tokens = round(TIMELINE_CHARS * window_tokens / window_chars)
+    timeline = Timeline(out_dir, snapshot_steps(steps, preset.log_interval), clock,
+                        lambda: {"text": continuation(model, tokenizer, prompt_ids, new_tokens)},
+                        {"family": "text", "preset": preset_name, "loss_unit": "nats per token",
+                         "val_bits_per_char_from": "val_loss x tokens / characters / ln 2 over the validation windows",
+                         "probe": {"prompt": TIMELINE_PROMPT, "temperature": TIMELINE_TEMPERATURE, "seed": SEED,
+                                   "new_tokens": new_tokens}})
     progress = tqdm(range(steps + 1), desc=f"gpt[{preset_name}]", unit="step")
     for step in progress:
         last = clock.finished(step)
-        if step % preset.eval_interval == 0 or last:
+        if step % preset.eval_interval == 0 or timeline.due(step, last):
             val_loss = validation_loss(model, windows, device)
             log["val"]["step"].append(step)
             log["val"]["loss"].append(round(val_loss, 4))
@@ -115,6 +144,9 @@ def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = N
                 log.update(best_val_loss=round(val_loss, 4), best_step=step)
                 save_checkpoint(model, config, out_dir / "gpt", meta={"step": step, "val_loss": round(val_loss, 4)})
             progress.set_postfix(val=f"{val_loss:.3f}")
+        if timeline.due(step, last):
+            timeline.record(step, log["train"], val_loss=round(val_loss, 4),
+                            val_bits_per_char=round(bits_per_char(val_loss, window_tokens, window_chars), 4))
         if last:
             break
         lr = warmup_cosine(clock.schedule_step(step), steps, preset.learning_rate, preset.min_learning_rate,
@@ -129,7 +161,7 @@ def train(preset_name: str, data_dir: Path, out_dir: Path, steps: int | None = N
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        if step % 10 == 0:
+        if step % preset.log_interval == 0:
             log["train"]["step"].append(step)
             log["train"]["loss"].append(round(loss.item(), 4))
     log["seconds"] = round(time.perf_counter() - start, 1)

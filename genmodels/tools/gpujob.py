@@ -14,6 +14,8 @@ No gradio and no network: the data travel with the call (data/shakespeare, data/
 wheels of the pure-Python packages the machine lacks (data/pydeps; docs/gpu.md).
 `--rehearse` runs the same job with the `tiny` presets and small evaluations, on any machine, in minutes: its
 models go to data/tiny-run and its evaluations and benchmarks read the committed assets, which it leaves alone.
+`--preset cpu` retrains the committed sizes instead of the `gpu` ones, `--families` trains, evaluates and packs only
+some families (the report still covers all), and `--skip-bench` leaves out the benchmarks.
 """
 import argparse
 import importlib.util
@@ -55,19 +57,19 @@ REHEARSAL_SIZES = {  # extra arguments that make a measurement take seconds on a
 }
 
 
-def measuring_commands(rehearse: bool, work: Path) -> list[tuple[list[str], Path]]:
-    """(command, where its JSON goes) for the benchmarks, then the evaluations and the report, in order."""
+def measuring_commands(rehearse: bool, work: Path, families=FAMILIES,
+                       bench: bool = True) -> list[tuple[list[str], Path]]:
+    """(command, where its JSON goes) for the benchmarks (unless not `bench`), then the evaluations of `families`
+    and the report, in order."""
     results = work if rehearse else Path("assets")
     device = [] if rehearse else ["--device", "cuda"]
     benches = [(["genmodels.tools.bench", name, *device], work / f"bench-{name}.json")
                for name in ("text", "diffusion", "gan", "batching")]
     benches.append((["genmodels.tools.bench", "peers", "--only", "diffusion", *device],
                     work / "bench-peers-diffusion.json"))
-    evaluations = [(["genmodels.text.evaluate"], results / "text" / "evaluation.json"),
-                   (["genmodels.diffusion.evaluate"], results / "diffusion" / "evaluation.json"),
-                   (["genmodels.gan.evaluate"], results / "gan" / "evaluation.json"),
-                   (["genmodels.eval.report"], results / "report.json")]
-    commands = benches + evaluations
+    evaluations = [([f"genmodels.{family}.evaluate"], results / family / "evaluation.json")
+                   for family in ("text", "diffusion", "gan") if family in families]  # pixels: in the report
+    commands = (benches if bench else []) + evaluations + [(["genmodels.eval.report"], results / "report.json")]
     if rehearse:
         commands = [(command + REHEARSAL_SIZES.get(" ".join(command), []), target) for command, target in commands]
     return commands
@@ -102,15 +104,16 @@ def run_logged(module_args: list[str], log: Path, timeout: float, stdout: Path |
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-def train_all(preset: str, seconds: float, logs: Path) -> list[dict]:
-    """Every family's training commands, the families in parallel threads; one record per command."""
+def train_all(preset: str, seconds: float, logs: Path, families=FAMILIES) -> list[dict]:
+    """The training commands of `families`, the families in parallel threads; one record per command."""
     records: list[dict] = []
 
     def family(name: str, commands: list[list[str]]):
         for command in commands:
             records.append(run_logged(command, logs / f"train-{name}.log", timeout=seconds + 300) | {"family": name})
 
-    threads = [threading.Thread(target=family, args=item) for item in training_commands(preset, seconds).items()]
+    threads = [threading.Thread(target=family, args=(name, commands))
+               for name, commands in training_commands(preset, seconds).items() if name in families]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -137,6 +140,14 @@ def pack(out: Path, groups: dict[str, list[Path]]) -> list[dict]:
     return packed
 
 
+def family_list(text: str) -> tuple[str, ...]:
+    """--families: a comma-separated subset of FAMILIES, kept in FAMILIES' order."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    if not names or names - set(FAMILIES):
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(FAMILIES)}, not {text!r}")
+    return tuple(family for family in FAMILIES if family in names)
+
+
 def carried_packages() -> list[str]:
     """The wheels in data/pydeps (pure-Python packages the GPU machine lacks, importable from the zip files)."""
     return [str(wheel.resolve()) for wheel in sorted(PYDEPS.glob("*.whl"))]
@@ -158,24 +169,30 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the tar files and job.json")
     parser.add_argument("--train-seconds", type=float, default=330, help="each model's training time budget")
     parser.add_argument("--rehearse", action="store_true", help="tiny presets and small evaluations, any device")
+    parser.add_argument("--preset", choices=("gpu", "cpu"), default="gpu", help="the training presets (not with "
+                        "--rehearse, which trains the tiny ones)")
+    parser.add_argument("--families", type=family_list, default=FAMILIES,
+                        help=f"comma-separated families to train, evaluate and pack (default: {','.join(FAMILIES)})")
+    parser.add_argument("--skip-bench", action="store_true", help="leave out the benchmarks, keep the evaluations")
     parser.add_argument("--deadline", type=float, default=540,
                         help="seconds from the start by which the measurements stop (the rest are skipped)")
     args = parser.parse_args()
     sys.path[:0] = carried_packages()
     check_ready()
-    preset = "tiny" if args.rehearse else "gpu"
+    preset = "tiny" if args.rehearse else args.preset
     work = Path("out/gpujob")
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    job = {"preset": preset, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0]}
+    job = {"preset": preset, "families": list(args.families), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+           "python": sys.version.split()[0]}
     started = time.perf_counter()
-    job["training"] = train_all(preset, args.train_seconds, logs)
+    job["training"] = train_all(preset, args.train_seconds, logs, args.families)
     trained = Path("data/tiny-run") if args.rehearse else Path("assets")
-    groups = {family: [trained / family] for family in FAMILIES}
+    groups = {family: [trained / family] for family in args.families}
     pack(args.out, groups)
     job["measuring"] = []
-    for command, target in measuring_commands(args.rehearse, work):
+    for command, target in measuring_commands(args.rehearse, work, args.families, bench=not args.skip_bench):
         left = args.deadline - (time.perf_counter() - started)
         if left < 20:
             job["measuring"].append({"command": "python -m " + " ".join(command), "exit": "skipped: deadline"})
