@@ -5,7 +5,6 @@
 shared by every request of the process; with GENMODELS_BATCHING=0, or under ZeroGPU, each request runs alone as
 before. Same request, same output either way.
 """
-import atexit
 import importlib.util
 import os
 import threading
@@ -43,13 +42,6 @@ def engines() -> list:
     """Every engine built so far (for benchmarks and health figures)."""
     with _engines_lock:
         return list(_engines.values())
-
-
-@atexit.register
-def stop_engines() -> None:
-    """Stop every worker before the interpreter tears torch down."""
-    for engine in engines():
-        engine.stop()
 
 
 def capacity(device: torch.device) -> int:

@@ -1,12 +1,18 @@
-"""Step-level batching: one worker runs one batched step per tick over every active job (continuous batching).
+"""Step-level batching: one batched step per tick over every active job (continuous batching).
 
 A job is one request (its rows: images or sequences) with its own settings and its own seeded generator, so its
 output does not depend on who shares its ticks. Jobs join between ticks while rows are free (`capacity`), leave the
 moment they finish or their caller stops reading, and hand their step records to their caller through a queue.
 A tick is two phases: `forward` runs the network once over every job's rows, then `advance` applies each job's own
 sampling rule; a job whose `advance` raises fails alone, and when `forward` raises (out of memory, say) the job
-with the most rows fails and the others step at the next tick. A worker that dies is replaced on the next submit, and no caller waits forever: each
-record has a deadline, and a dead worker's jobs are told so.
+with the most rows fails and the others step at the next tick.
+
+There is no worker thread: a caller waiting for its next record runs the next tick itself, for every job, unless
+another caller is running one. A lone request therefore steps on its own thread as it would without the engine
+(torch's OpenMP threads belong to the thread that calls, and a second thread made the same layers run slower), and
+under load whichever caller is free drives the ticks. A tick that fails outside those two phases (a bug) fails
+every job it held with a clear message and leaves the engine empty and serving; no caller waits forever, since
+each record has a deadline.
 """
 import queue
 import threading
@@ -30,6 +36,7 @@ class Job:
         self.cancelled = threading.Event()
         self.done = False
         self.submitted = time.monotonic()
+        self.engine: "Engine | None" = None  # set by Engine.submit
 
     def emit(self, record) -> None:
         self.records.put(record)
@@ -43,18 +50,30 @@ class Job:
         self.records.put(error)
 
     def cancel(self) -> None:
-        """The caller stopped reading: the worker frees the job's rows before its next tick."""
+        """The caller stopped reading: its rows are freed now, or by the tick in progress."""
         self.cancelled.set()
+        if self.engine is not None:
+            self.engine.withdraw()
+
+    def next_record(self, timeout: float):
+        """The job's next record, running ticks on this thread while no other caller runs one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.records.get_nowait()
+            except queue.Empty:
+                pass
+            if time.monotonic() > deadline:
+                raise RequestError("The server is too busy to finish this request in time: please try again "
+                                   "in a moment.")
+            if not self.engine.drive():
+                self.engine.wait_for_tick(self, deadline)
 
     def stream(self, timeout: float = RECORD_TIMEOUT_S) -> Iterator:
         """The job's records in order; raises what failed it; closing the iterator cancels the job."""
         try:
             while True:
-                try:
-                    record = self.records.get(timeout=timeout)
-                except queue.Empty:
-                    raise RequestError("The server is too busy to finish this request in time: please try again "
-                                       "in a moment.") from None
+                record = self.next_record(timeout)
                 if record is FINISHED:
                     return
                 if isinstance(record, BaseException):
@@ -65,7 +84,7 @@ class Job:
 
 
 class Engine:
-    """The worker and its bookkeeping; a subclass says how to start, step and release a job."""
+    """The ticks and their bookkeeping; a subclass says how to start, step and release a job."""
 
     name = "engine"
 
@@ -74,12 +93,10 @@ class Engine:
         self.waiting: deque[Job] = deque()
         self.active: list[Job] = []
         self.lock = threading.Condition()
-        self.worker: threading.Thread | None = None
+        self.ticking = False  # a caller is running a tick (or tidying up); the others wait for it
         self.ticks = 0
         self.rows_per_tick: dict[int, int] = {}  # rows in a tick -> how many ticks held that many
-        self.restarts = 0
-        self.stopping = False
-        self.crashed = False  # the last worker died: the next one starts from a reset
+        self.crashes = 0
 
     # --- what a subclass provides ---
     def start(self, job: Job) -> None:
@@ -97,40 +114,85 @@ class Engine:
         """Give back the job's rows."""
 
     def reset(self) -> None:
-        """Forget every row (after a worker died)."""
+        """Forget every row (after a tick crashed)."""
 
-    # --- the worker ---
+    # --- the ticks ---
     def submit(self, job: Job) -> Job:
-        """Queue a job; its caller reads `job.stream()`."""
+        """Queue a job; its caller reads `job.stream()`, which runs ticks."""
         if job.rows > self.capacity:
             raise RequestError(f"This request needs {job.rows} rows; the server runs at most {self.capacity} at once.")
+        job.engine = self
         with self.lock:
-            if self.worker is None or not self.worker.is_alive():
-                if self.crashed:
-                    self.restarts += 1
-                    self.reset()
-                    self.crashed = False
-                self.worker = threading.Thread(target=self.serve, name=f"{self.name}-engine", daemon=True)
-                self.worker.start()
             self.waiting.append(job)
-            self.lock.notify()
         return job
 
     def rows_in_use(self) -> int:
         return sum(job.rows for job in self.active)
 
+    def take_turn(self) -> bool:
+        """Whether this caller may tick now (no other caller is ticking); if so, the others wait until end_turn."""
+        with self.lock:
+            if self.ticking:
+                return False
+            self.ticking = True
+            return True
+
+    def end_turn(self) -> None:
+        with self.lock:
+            self.ticking = False
+            self.lock.notify_all()
+
+    def wait_for_tick(self, job: Job, deadline: float) -> None:
+        """Sleep until the tick in progress ends, unless `job` already has a record or none is in progress."""
+        with self.lock:
+            if self.ticking and job.records.empty():
+                self.lock.wait(timeout=max(0.0, deadline - time.monotonic()))
+
+    def drive(self) -> bool:
+        """Run one tick on this thread unless another caller is running one; whether it ran."""
+        if not self.take_turn():
+            return False
+        try:
+            self.admit()
+            self.tick()
+            self.leave_finished()
+        except BaseException as error:  # a bug outside forward and advance: nobody's rows can be trusted
+            self.crash(error)
+            if not isinstance(error, Exception):
+                raise
+        finally:
+            self.end_turn()
+        return True
+
+    def withdraw(self) -> None:
+        """Free the rows of stopped jobs now, unless a tick in progress will."""
+        if self.take_turn():
+            try:
+                self.drop_stopped()
+                self.leave_finished()
+            finally:
+                self.end_turn()
+
+    def crash(self, error: BaseException) -> None:
+        """Fail every job with a clear message and start again from empty rows."""
+        with self.lock:
+            for job in [*self.active, *self.waiting]:
+                job.fail(RequestError(f"The {self.name} engine stopped ({error!r}); please try again."))
+            self.active.clear()
+            self.waiting.clear()
+        self.reset()
+        self.crashes += 1
+
     def admit(self) -> None:
         """Start waiting jobs in arrival order while their rows fit; the oldest is never overtaken for long."""
+        if not self.waiting:
+            return
+        self.drop_stopped()
         with self.lock:
-            while not self.active and not self.waiting and not self.stopping:
-                self.lock.wait()
             joining = []
             free = self.capacity - self.rows_in_use()
             for job in list(self.waiting):
-                if job.cancelled.is_set():
-                    self.waiting.remove(job)
-                    job.fail(RequestError("Stopped."))
-                elif job.rows <= free:
+                if job.rows <= free:
                     self.waiting.remove(job)
                     joining.append(job)
                     free -= job.rows
@@ -144,6 +206,16 @@ class Engine:
                 self.release(job)
                 job.fail(error)
 
+    def drop_stopped(self) -> None:
+        """Fail the jobs whose callers stopped reading, waiting or active."""
+        if self.waiting:
+            with self.lock:
+                for job in [j for j in self.waiting if j.cancelled.is_set()]:
+                    self.waiting.remove(job)
+                    job.fail(RequestError("Stopped."))
+        for job in [j for j in self.active if j.cancelled.is_set() and not j.done]:
+            job.fail(RequestError("Stopped."))
+
     def leave_finished(self) -> None:
         """Free the rows of every job that finished or failed."""
         for job in [j for j in self.active if j.done]:
@@ -152,8 +224,7 @@ class Engine:
 
     def tick(self) -> None:
         """Drop stopped jobs, run one batched step for the rest, and let finished jobs leave."""
-        for job in [j for j in self.active if j.cancelled.is_set() and not j.done]:
-            job.fail(RequestError("Stopped."))
+        self.drop_stopped()
         self.leave_finished()
         if not self.active:
             return
@@ -172,28 +243,3 @@ class Engine:
                 self.advance(job, outputs)
             except Exception as error:
                 job.fail(error)
-
-    def stop(self) -> None:
-        """End the worker after its tick (at exit: a worker inside a torch call when the process ends aborts it)."""
-        with self.lock:
-            self.stopping = True
-            self.lock.notify()
-            worker = self.worker
-        if worker is not None and worker is not threading.current_thread():
-            worker.join(timeout=5)
-
-    def serve(self) -> None:
-        """The worker loop; anything that escapes it fails every job it held, and the next submit starts another."""
-        try:
-            while not self.stopping:
-                self.admit()
-                self.tick()
-                self.leave_finished()
-        except BaseException as error:
-            with self.lock:  # from here on a submit starts a new worker instead of queueing for this one
-                for job in [*self.active, *self.waiting]:
-                    job.fail(RequestError(f"The {self.name} engine stopped ({error!r}); please try again."))
-                self.active.clear()
-                self.waiting.clear()
-                self.worker, self.crashed = None, True
-            raise

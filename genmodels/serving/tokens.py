@@ -6,7 +6,9 @@ its next token with its own temperature, top-k, top-p and generator, exactly as 
 rows stay packed at the front of the cache, so a tick reads a view, not a copy: a leaving job's rows are filled by
 moving the last rows down. A prompt is read (prefilled) alone when its job joins, and again from its last half
 context when its rows' cache is full, as `generate_tokens` does. On CUDA a tick replays a CUDA graph recorded for the
-next bucketed batch size (1, 2, 4, ...), padding rows being free rows.
+next bucketed batch size (1, 2, 4, ...), padding rows being free rows. On the CPU, a tick whose rows all
+stand at one position (a lone job, or jobs that started together) takes the model's plain cached step instead,
+which skips the per-row masks.
 """
 from dataclasses import dataclass
 from functools import partial
@@ -101,18 +103,22 @@ class TokenEngine(Engine):
         if all(job.state.pending is not None for job in jobs):
             return None
         last_slot = self.config.block_size - 1
-        tokens, slots = [], []
+        tokens, positions = [], []
         for job, index in self.owners:
             state: TokenJob = job.state
             tokens.append(0 if state.pending is not None else state.last[index])
-            slots.append(min(state.position, last_slot))
+            positions.append(min(state.position, last_slot))
         tokens = torch.tensor(tokens, device=self.device)[:, None]  # (rows, 1)
-        slots = torch.tensor(slots, device=self.device)  # (rows,)
         rows = len(tokens)
         with torch.inference_mode():
             if FAST_PATH.enabled(self.device):
-                return self.replay(tokens, slots)
-            view = self.pool.head(rows, max(job.state.position for job in jobs) + 1)
+                return self.replay(tokens, torch.tensor(positions, device=self.device))
+            if len(set(positions)) == 1:  # every row at one position (a lone job, say): the plain cached step
+                view = self.pool.head(rows)
+                view.position = positions[0]
+                return self.model(tokens, view)[:, 0]  # (rows, V)
+            slots = torch.tensor(positions, device=self.device)  # (rows,)
+            view = self.pool.head(rows, max(positions) + 1)
             return self.model.decode_at(tokens, slots, view)[:, 0]  # (rows, V)
 
     def replay(self, tokens: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
