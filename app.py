@@ -5,6 +5,11 @@ import sys
 import time
 
 STARTED = time.perf_counter()  # before the heavy imports: the cold start printed below counts them
+# One torch thread per request (set before torch loads). The server runs each request on a thread of its pool, and
+# torch's OpenMP gives every calling thread its own team of threads, which stop waiting eagerly for work once more
+# of them exist than cores: on 2 cores a request then ran up to 2.4x slower than alone on the main thread
+# (docs/performance.md). With one thread per request there are no teams; concurrent requests share the cores.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from genmodels.ui import build_demo  # noqa: E402
 from genmodels.ui.demo import CSS, QUEUE, THEME  # noqa: E402

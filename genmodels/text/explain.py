@@ -45,12 +45,14 @@ def prepare_prompt(tm: TextModel, text: str) -> Prompt:
 def candidate_rows(tm: TextModel, raw_probs: torch.Tensor, probs: torch.Tensor, kept: torch.Tensor,
                    sampled: int | None, top_n: int) -> list[dict]:
     """The `top_n` most likely tokens under the model (V,) tensors, plus the sampled one, most likely first."""
-    order = raw_probs.argsort(descending=True)[:top_n].tolist()
+    order = raw_probs.topk(min(top_n, len(raw_probs))).indices.tolist()  # a partial sort: V is thousands
     if sampled is not None and sampled not in order:
         order.append(sampled)
-    texts = token_texts(tm.tokenizer, order)
-    return [{"id": i, "token": t, "model_prob": raw_probs[i].item(), "adjusted_prob": probs[i].item(),
-             "kept": bool(kept[i]), "sampled": i == sampled} for i, t in zip(order, texts)]
+    picked = torch.tensor(order)
+    rows = zip(order, token_texts(tm.tokenizer, order), raw_probs[picked].tolist(), probs[picked].tolist(),
+               kept[picked].tolist())
+    return [{"id": i, "token": t, "model_prob": p, "adjusted_prob": q, "kept": k, "sampled": i == sampled}
+            for i, t, p, q, k in rows]
 
 
 def nucleus_view(logits: torch.Tensor, temperature: float, top_k: int, top_p: float, top_n: int,
