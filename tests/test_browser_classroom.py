@@ -16,8 +16,9 @@ TABS = {  # tab name: a control that shows once the tab is open
 VIEWPORTS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844},
              "projector": {"width": 1280, "height": 720}}
 SUB_TABS = {  # top tab: its sub-tabs
-    "Autoregressive (text)": ["Next token", "Generate", "Several continuations", "Score a text", "How it was trained"],
-    "Diffusion (images)": ["Sample", "Compare guidance", "Forward process", "Noise interpolation",
+    "Autoregressive (text)": ["Next token", "Inside the model", "Generate", "Several continuations", "Score a text",
+                              "How it was trained"],
+    "Diffusion (images)": ["Sample", "Compare guidance", "Paths on a map", "Forward process", "Noise interpolation",
                            "How it was trained"],
     "GAN (images)": ["Samples and interpolation", "The discriminator's view", "Healthy vs collapsed",
                      "Training replay", "Live 2-D GAN"],

@@ -28,10 +28,15 @@ CHEAP = {
     "continuations": dict(prompt="KING.\n", count=2, max_new_tokens=2, temperature=0.8, top_k=0, top_p=0.95,
                           seed=0),
     "score_text": dict(text="To be, or not to be"),
+    "attention": dict(prompt="KING.\n", layer=1, head=1),
+    "logit_lens": dict(prompt="KING.\n", top_n=5),
+    "pixel_attention": dict(label="Bag", image=[[0] * 28] * 28, pixel=30),
     "diffuse": dict(prompt="a sneaker", guidance=3.0, steps=2, sampler="DDIM", eta=0.0, seed=0, count=1),
     "forward_process": dict(example=7, t=500, seed=0),
     "compare_guidance": dict(prompt="a bag", steps=1, seed=0, count=1),
     "interpolate_noise": dict(prompt="a dress", seed_a=0, seed_b=1, frames=2, steps=1, guidance=3.0),
+    "noise_prediction": dict(example=7, t=500, seed=0),
+    "diffusion_map": dict(prompt="a bag", comparison="seeds", guidance=3.0, sampler="DDIM", steps=2, seed=0),
     "pixels_sample": dict(label="Bag", count=1, temperature=1.0, top_k=0, top_p=1.0, seed=0),
     "race": dict(label="Sneaker", diffusion_steps=1, seed=0),
     "compare_report": {},
@@ -40,13 +45,18 @@ CHEAP = {
     "gan_discriminate": dict(kind="healthy", count=4, seed=0),
     "toy_gan_step": dict(dataset="ring", loss="minimax", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0, steps=10,
                          batch_size=16, latent_dim=2, hidden=8, depth=1),
+    "gan_manifold": dict(grid_lines=20),  # this session's run: a clear "train it first" until toy_gan_step ran
 }
 RESULT_KEYS = {"next_token": {"text", "token", "candidates"}, "generate_text": {"completion", "tokens"},
                "continuations": {"samples"}, "score_text": {"tokens", "bits_per_char"}, "diffuse": {"images", "judge"},
+               "attention": {"tokens", "matrix", "last_token", "flow"}, "logit_lens": {"tokens", "layers"},
+               "pixel_attention": {"layers", "mean", "probs"},
                "forward_process": {"x_t", "x0_pred"}, "compare_guidance": {"scales", "images"},
                "interpolate_noise": {"images"}, "pixels_sample": {"images"}, "race": {"gan", "diffusion", "pixels"},
                "compare_report": {"command", "date"}, "gan_sample": {"images", "p_real"},
-               "gan_interpolate": {"linear", "spherical"}, "gan_discriminate": {"real", "generated"}}
+               "gan_interpolate": {"linear", "spherical"}, "gan_discriminate": {"real", "generated"},
+               "noise_prediction": {"correlation", "curve"}, "diffusion_map": {"paths", "projection"},
+               "gan_manifold": {"axis", "points"}}
 
 # Numbers that are out of range for every input, or cheap when they happen to be valid: no whole number from 1 to
 # a million (that is where steps, tokens and images get expensive), everything else including NaN and infinities.
@@ -71,9 +81,11 @@ def hostile_arguments(api: str) -> st.SearchStrategy:
 
 
 def must_fail(args: dict) -> bool:
-    """Whether some argument is invalid for every input: a list, dict or bool, a non-finite or a negative number."""
-    return any(isinstance(v, (list, dict, bool)) or (isinstance(v, float) and not math.isfinite(v))
-               or (isinstance(v, (int, float)) and v < 0) for v in args.values())
+    """Whether some argument is invalid for every input: a list (but an image), dict or bool, a non-finite or a
+    negative number."""
+    return any((isinstance(v, (list, dict, bool)) and name != "image")
+               or (isinstance(v, float) and not math.isfinite(v)) or (isinstance(v, (int, float)) and v < 0)
+               for name, v in args.items())
 
 
 def json_safe(args: dict) -> bool:

@@ -48,8 +48,12 @@ MODEL_HANDLERS = {  # api_name: the handler streams
     "ui_compare_guidance": False, "ui_interpolate_noise": False, "gan_sample": False, "gan_interpolate": False,
     "gan_discriminate": False, "ui_gan_sample": False, "ui_gan_interpolate": False, "ui_gan_walk": False,
     "pixels_sample": False, "ui_pixels_draw": True, "race": False, "ui_race": True, "ui_remeasure": False,
+    "noise_prediction": False, "diffusion_map": False, "ui_diffusion_map": False,
+    "attention": False, "logit_lens": False, "ui_inside": False, "ui_inside_tab": False, "pixel_attention": False,
+    "ui_pixels_inspect": False,
 }
-NO_MODEL = ["ui_reset_next_token", "ui_scrub", "ui_pick_token", "compare_report", "ui_text_lessons", "toy_gan_step"]
+NO_MODEL = ["ui_reset_next_token", "ui_scrub", "ui_pick_token", "compare_report", "ui_text_lessons", "toy_gan_step",
+            "gan_manifold", "ui_inside_layer", "ui_inside_head"]
 
 
 def test_without_spaces_handlers_only_gain_the_error_guard(monkeypatch):

@@ -1,7 +1,7 @@
 """The live 2-D GAN: toy data, metrics, presets that converge or collapse, reproducible isolated bounded sessions."""
 import json
 import math
-from dataclasses import replace
+from dataclasses import is_dataclass, replace
 
 import numpy as np
 import pytest
@@ -112,6 +112,8 @@ def assert_same_snapshot(a, b):
         other = getattr(b, key)
         if isinstance(value, dict):
             assert value.keys() == other.keys() and all(np.array_equal(value[k], other[k]) for k in value)
+        elif is_dataclass(value):  # the manifold
+            assert_same_snapshot(value, other)
         elif isinstance(value, np.ndarray):
             assert np.array_equal(value, other), key
         else:

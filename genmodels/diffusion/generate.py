@@ -171,17 +171,33 @@ class ForwardView:
     reconstruction_rmse: float  # of x0_pred against x0, in [-1, 1] units
 
 
-def forward_process(dm: DiffusionModel, x0: torch.Tensor, t: int, seed: int, prompt: str = "") -> ForwardView:
-    """x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps in one jump, and x0_hat from the model's eps_hat."""
+def noised_predictions(dm: DiffusionModel, x0: torch.Tensor, timesteps: list[int], seed: int,
+                       prompt: str = "") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One image x0 (1, 1, 28, 28) pushed to each timestep with the same noise eps drawn from the seed, and the
+    U-Net's eps_hat at each, from one batched call: (eps (1, 1, 28, 28), x_t (N, 1, 28, 28), eps_hat (N, 1, 28, 28))."""
     device = dm.unet.conv_in.weight.device
     x0 = x0.to(device)
     noise = torch.randn(x0.shape, generator=make_generator(seed)).to(device)
-    t_batch = torch.full((len(x0),), t, dtype=torch.long, device=device)
-    cond, _ = conditioning(dm, prompt, len(x0))
+    t_batch = torch.tensor(timesteps, dtype=torch.long, device=device)  # (N,)
+    cond, _ = conditioning(dm, prompt, len(t_batch))
     with torch.inference_mode():
-        x_t = q_sample(dm.schedule, x0, t_batch, noise)
-        eps = dm.unet(x_t, t_batch, cond)
-        x0_pred = predict_x0(dm.schedule, x_t, t_batch, eps).clamp(-1, 1)
+        x_t = q_sample(dm.schedule, x0.expand(len(t_batch), -1, -1, -1), t_batch, noise)
+        return noise, x_t, dm.unet(x_t, t_batch, cond)
+
+
+def noise_correlation(noise: torch.Tensor, eps_pred: torch.Tensor) -> torch.Tensor:
+    """Pearson's r between the true and the predicted noise over each image's pixels: (B,) from (B, 1, 28, 28) each
+    (a single true noise (1, 1, 28, 28) is compared with every prediction)."""
+    true, predicted = (v.flatten(1).float() - v.flatten(1).float().mean(1, keepdim=True) for v in (noise, eps_pred))
+    return (true * predicted).sum(1) / (true.norm(dim=1) * predicted.norm(dim=1))
+
+
+def forward_process(dm: DiffusionModel, x0: torch.Tensor, t: int, seed: int, prompt: str = "") -> ForwardView:
+    """x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps in one jump, and x0_hat from the model's eps_hat."""
+    noise, x_t, eps = noised_predictions(dm, x0, [t], seed, prompt)
+    x0 = x0.to(x_t.device)
+    with torch.inference_mode():
+        x0_pred = predict_x0(dm.schedule, x_t, torch.full((1,), t, device=x_t.device), eps).clamp(-1, 1)
     abar = dm.schedule.abar(t)
     rmse = (x0_pred - x0).pow(2).mean().sqrt().item()
     return ForwardView(*(v.cpu() for v in (x0, noise, x_t, x0_pred, eps)), abar ** 0.5, (1 - abar) ** 0.5, rmse)

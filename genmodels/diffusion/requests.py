@@ -4,6 +4,7 @@ A request is built from named values (`DiffusionRequest.build(prompt=..., steps=
 against LIMITS or raises RequestError; the family's function takes the request and returns a result; the API sends
 `result.to_json()`, the page draws the result.
 """
+import functools
 import math
 from dataclasses import dataclass
 from typing import Iterator
@@ -13,9 +14,9 @@ import torch
 from genmodels.checkpoint import CheckpointError
 from genmodels.data.examples import load_examples
 from genmodels.data.fashion_mnist import CLASS_NAMES, to_model_range
-from genmodels.diffusion import generate
+from genmodels.diffusion import generate, trajectory_map
 from genmodels.diffusion.pretrained import DiffusionModel, load_diffusion_model
-from genmodels.diffusion.samplers import DiffusionStep
+from genmodels.diffusion.samplers import DiffusionStep, respaced_timesteps
 from genmodels.diffusion.schedule import signal_noise_levels
 from genmodels.errors import RequestError
 from genmodels.eval.judge import gray_levels, judged
@@ -33,13 +34,16 @@ LIMITS = {
     "t": Bound("Timestep t", 0, math.inf, integer=True),  # below the schedule's T: `ForwardRequest.build` narrows it
     "example": Bound("Example", 0, len(CLASS_NAMES) - 1, integer=True),  # the shipped test images, one per class
     "step": Bound("Step", 1, 1000, integer=True),  # a recorded step to inspect (1-based)
+    "comparison": Choice("Comparison", trajectory_map.COMPARISONS),  # what differs between a map's paths
+    "map_steps": Bound("Map steps", 2, 100, integer=True),  # each of a map's 8 runs: 800 steps at most
 }
 MAX_IMAGES = LIMITS["count"].high
 MAX_PROMPT_CHARS = LIMITS["prompt"].max_chars
 MAX_STEPS = LIMITS["steps"].high
 MAX_GUIDANCE = LIMITS["guidance"].high
 MAX_FRAMES = LIMITS["frames"].high
-GUIDANCE_SCALES = (0.0, 1.0, 3.0, 7.0)
+GUIDANCE_SCALES = trajectory_map.GUIDANCE_SCALES
+CURVE_POINTS = 50  # timesteps of the noise-prediction curve: one batched U-Net call
 
 
 def diffusion_model() -> DiffusionModel:
@@ -160,6 +164,49 @@ def forward_process(request: ForwardRequest) -> ForwardResult:
     view = generate.forward_process(dm, example_image(request.example), request.t, request.seed)
     signal, noise = (c.tolist() for c in signal_noise_levels(dm.schedule))
     return ForwardResult(request, view, signal, noise)
+
+
+def rounded(x: torch.Tensor, digits: int = 4) -> list:
+    """A tensor as nested lists of floats rounded to `digits`."""
+    return x.double().numpy().round(digits).tolist()
+
+
+@dataclass(frozen=True)
+class NoisePredictionResult:
+    """The forward view at t, the correlation of its true and predicted noise, and that correlation over t."""
+    forward: ForwardResult
+    correlation: float  # Pearson's r of eps and eps_hat over the 784 pixels at the request's t
+    curve_timesteps: list[int]  # (CURVE_POINTS,) ascending
+    curve_noise_levels: list[float]  # sqrt(1 - abar_t) at each
+    curve_correlations: list[float]  # r at each, for the same x0 and eps
+
+    def to_json(self) -> dict:
+        v = self.forward.view
+        return {"class": CLASS_NAMES[self.forward.request.example], "t": self.forward.request.t,
+                "noise_level": v.noise_level, "correlation": round(self.correlation, 6),
+                "noise": rounded(v.noise[0, 0]), "eps_pred": rounded(v.eps_pred[0, 0]),
+                "curve": {"timesteps": self.curve_timesteps, "noise_levels": self.curve_noise_levels,
+                          "correlations": self.curve_correlations}}
+
+
+@functools.lru_cache(maxsize=128)
+def noise_curve(example: int, seed: int) -> tuple[list[int], list[float]]:
+    """r(eps, eps_hat) at CURVE_POINTS timesteps for the example and the seed's noise; the t slider leaves it as it is,
+    so it is computed once per (example, seed)."""
+    dm = diffusion_model()
+    timesteps = respaced_timesteps(dm.schedule.T, CURVE_POINTS)[::-1]
+    noise, _, eps = generate.noised_predictions(dm, example_image(example), timesteps, seed)
+    return timesteps, [round(r, 6) for r in generate.noise_correlation(noise, eps).tolist()]
+
+
+def noise_prediction(request: ForwardRequest) -> NoisePredictionResult:
+    """How well the U-Net names the noise it is shown: at the request's t, and at every t of the curve."""
+    forward = forward_process(request)
+    view = forward.view
+    timesteps, correlations = noise_curve(request.example, request.seed)
+    noise_levels = [forward.noise_curve[t] for t in timesteps]
+    return NoisePredictionResult(forward, generate.noise_correlation(view.noise, view.eps_pred).item(), timesteps,
+                                 noise_levels, correlations)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""The GAN's Gaussian latent space: seeded latents, linear and spherical paths, a looping latent walk."""
+"""The GAN's Gaussian latent space: seeded latents, linear and spherical paths, a looping latent walk, a grid."""
 import torch
 
 from genmodels.interpolate import lerp, slerp
 from genmodels.runtime import make_generator
 
-__all__ = ["KINDS", "interpolation_path", "latent_walk", "lerp", "sample_latents", "slerp"]
+__all__ = ["KINDS", "interpolation_path", "latent_plane", "latent_walk", "lerp", "quantile_grid", "sample_latents",
+           "slerp"]
 KINDS = ("linear", "spherical")
 
 
@@ -35,3 +36,21 @@ def latent_walk(seed: int, points: int, frames_per_leg: int, dim: int) -> torch.
     alphas = (torch.arange(frames_per_leg) / frames_per_leg).tolist()
     legs = [slerp(anchors[k:k + 1], anchors[(k + 1) % points][None], alpha) for k in range(points) for alpha in alphas]
     return torch.cat(legs)  # (points * frames_per_leg, dim)
+
+
+def quantile_grid(size: int, coverage: float = 0.98) -> torch.Tensor:
+    """`size` values (size,) at evenly spaced quantiles of N(0, 1) over its middle `coverage`: neighbouring values
+    enclose equal shares of a Gaussian latent coordinate."""
+    tail = (1 - coverage) / 2
+    return torch.special.ndtri(torch.linspace(tail, 1 - tail, size, dtype=torch.float64)).float()  # (size,)
+
+
+def latent_plane(axis: torch.Tensor, dim: int) -> torch.Tensor:
+    """Latents (rows, size, dim) on the plane of the first two coordinates, the others 0: z[i, j] = (axis[j],
+    axis[i], 0, ..., 0); a single row (1, size, 1), the line of the one coordinate, when dim is 1."""
+    rows = len(axis) if dim >= 2 else 1
+    z = torch.zeros(rows, len(axis), dim)
+    z[..., 0] = axis  # along a row
+    if dim >= 2:
+        z[..., 1] = axis[:, None]  # down a column
+    return z

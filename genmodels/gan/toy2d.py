@@ -6,12 +6,13 @@ D maximizes log D(x) + log(1 - D(G(z))); G minimizes log(1 - D(G(z))) ("minimax"
 """
 import math
 import reprlib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 
 import numpy as np
 import torch
 from torch import nn
 
+from genmodels.gan.latent import latent_plane, quantile_grid
 from genmodels.gan.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
 from genmodels.gan.toy_data import COVER_FRACTION, DATASETS, mode_coverage, sample_real, sliced_wasserstein
 from genmodels.runtime import make_generator
@@ -29,6 +30,7 @@ MAX_TOTAL_STEPS = 20_000  # a session refuses to train past this many G updates;
 HISTORY_POINTS = 2_000  # the loss history keeps at most this many rows (downsampled, never truncated)
 N_POINTS = 512  # fixed real points and generated points from a fixed latent batch, in every snapshot
 GRID_SIZE = 48  # D's P(real) is evaluated on a GRID_SIZE x GRID_SIZE grid over the extent
+MESH_SIZE = 20  # G's manifold is drawn from a MESH_SIZE x MESH_SIZE latent grid: one G pass per snapshot
 
 
 def is_number(value) -> bool:
@@ -119,16 +121,29 @@ class History:
         return {key: table[:, i] for i, key in enumerate(self.KEYS)}
 
 
-def _jsonable(value):
-    """Numpy arrays and floats (also inside dicts) as lists of floats rounded to 4 digits, NaN/inf as None."""
+def jsonable(value):
+    """Numpy arrays and floats (also inside dicts and dataclasses) as lists of floats rounded to 4 digits, NaN/inf as
+    None."""
+    if is_dataclass(value):
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
-        return {key: _jsonable(v) for key, v in value.items()}
+        return {key: jsonable(v) for key, v in value.items()}
     if not isinstance(value, (np.ndarray, float)):
         return value
     array = np.asarray(value, dtype=np.float64)
     out = np.asarray(np.round(array, 4), dtype=object)
     out[~np.isfinite(array)] = None
     return out.tolist()
+
+
+@dataclass
+class Manifold:
+    """G over a grid of latents (latent.latent_plane): the plane of the first two noise coordinates at Gaussian
+    quantiles, the other coordinates 0, so with more than two it is a slice through G's input."""
+    latent_dim: int
+    is_slice: bool  # latent_dim > 2: a plane through the noise space, not all of it
+    axis: np.ndarray  # (size,) the latent value of each grid line
+    points: np.ndarray  # (rows, size, 2) G(z[i, j]); rows = size, or 1 for a 1-D latent (a curve)
 
 
 @dataclass
@@ -140,6 +155,7 @@ class Snapshot:
     real: np.ndarray  # (N_POINTS, 2) the same real points in every snapshot of a session
     fake: np.ndarray  # (N_POINTS, 2) G(z) for a fixed latent batch
     push: np.ndarray  # (N_POINTS, 2) -d loss_G / d x at each fake point: where G's loss moves it
+    manifold: Manifold  # G over a MESH_SIZE x MESH_SIZE latent grid
     grid_x: np.ndarray  # (GRID_SIZE,)
     grid_y: np.ndarray  # (GRID_SIZE,)
     d_grid: np.ndarray  # (GRID_SIZE, GRID_SIZE) D's P(real) at (grid_x[j], grid_y[i]) in row i, column j
@@ -156,7 +172,7 @@ class Snapshot:
 
     def to_dict(self) -> dict:
         """Plain lists, floats, ints, strings and None: ready for json.dumps(allow_nan=False)."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        return jsonable(self)
 
 
 class ToyGAN:
@@ -263,6 +279,15 @@ class ToyGAN:
             self.message = f"stopped at the limit of {MAX_TOTAL_STEPS} steps per session: reset to start again"
         yield self.snapshot()
 
+    def manifold(self, size: int = MESH_SIZE) -> Manifold:
+        """G on a size x size grid of latents (latent.latent_plane), in one pass."""
+        dim = self.settings.latent_dim
+        axis = quantile_grid(size)  # (size,)
+        z = latent_plane(axis, dim)  # (rows, size, dim)
+        with torch.no_grad():
+            points = self.G(z.flatten(0, 1)).view(*z.shape[:2], 2)  # (rows, size, 2)
+        return Manifold(dim, dim > 2, axis.numpy(), points.numpy())
+
     def snapshot(self) -> Snapshot:
         """Real and generated points, D's P(real) on the grid, where G's loss pushes each fake point, metrics."""
         dist = DATASETS[self.settings.dataset]
@@ -279,7 +304,7 @@ class ToyGAN:
             shares = shares.numpy()
         return Snapshot(
             step=self.steps, dataset=self.settings.dataset, extent=dist.extent,
-            real=self.real.numpy().copy(), fake=fake.numpy(), push=push.numpy(),
+            real=self.real.numpy().copy(), fake=fake.numpy(), push=push.numpy(), manifold=self.manifold(),
             grid_x=self.grid_x.numpy().copy(), grid_y=self.grid_y.numpy().copy(), d_grid=d_grid.numpy(),
             history=self.history.as_arrays(), last=dict(self.last),
             mode_shares=shares, modes_covered=covered, n_modes=None if dist.centers is None else len(dist.centers),

@@ -1,12 +1,15 @@
-"""The live 2-D GAN's requests: validated toy settings and a training call that yields snapshots; the run itself
-(a toy2d.ToyGAN) belongs to the caller's session, and its limits are in genmodels.gan.requests.LIMITS."""
+"""The live 2-D GAN's requests: validated toy settings, a training call that yields snapshots, and the generator's
+manifold; the run itself (a toy2d.ToyGAN) belongs to the caller's session, and its limits are in
+genmodels.gan.requests.LIMITS."""
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import numpy as np
 
 from genmodels.errors import RequestError
 from genmodels.gan import toy2d
 from genmodels.gan.requests import LIMITS
-from genmodels.gan.toy2d import Snapshot, ToyGAN, ToySettings
+from genmodels.gan.toy2d import Manifold, Snapshot, ToyGAN, ToySettings, jsonable
 from genmodels.runtime import timer
 
 REDRAW_EVERY = 50  # steps between snapshots: drawing one costs less than training 50 steps (`bench gan`)
@@ -62,3 +65,41 @@ def train_toy(run: ToyGAN | None, request: ToyStepRequest) -> Iterator[ToyUpdate
             latest = snapshot
     rate = (run.steps - start) / max(elapsed.seconds, 1e-9)
     yield ToyUpdate(run, latest, f"{note} Trained {run.steps - start} steps at {rate:,.0f} steps/s on the CPU.")
+
+
+@dataclass(frozen=True)
+class ManifoldRequest:
+    """G over a `grid_lines` x `grid_lines` grid of latents."""
+    grid_lines: int
+
+    @classmethod
+    def build(cls, grid_lines=toy2d.MESH_SIZE) -> "ManifoldRequest":
+        return cls(LIMITS["grid_lines"].check(grid_lines))
+
+
+@dataclass(frozen=True)
+class ManifoldResult:
+    """G's manifold at one step of a run, with the run's real points under it."""
+    step: int
+    dataset: str
+    extent: tuple[float, float, float, float]
+    real: np.ndarray  # (N_POINTS, 2)
+    manifold: Manifold
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> "ManifoldResult":
+        """The manifold a snapshot holds."""
+        return cls(snapshot.step, snapshot.dataset, snapshot.extent, snapshot.real, snapshot.manifold)
+
+    def to_json(self) -> dict:
+        data = jsonable(self)
+        manifold = data.pop("manifold")
+        return data | manifold
+
+
+def toy_manifold(run: ToyGAN | None, request: ManifoldRequest) -> ManifoldResult:
+    """The session's run's G on the request's latent grid, now."""
+    if run is None:
+        raise RequestError("This session has no run yet: train it first (toy_gan_step, or Train on the page).")
+    return ManifoldResult(run.steps, run.settings.dataset, toy2d.DATASETS[run.settings.dataset].extent,
+                          run.real.numpy(), run.manifold(request.grid_lines))

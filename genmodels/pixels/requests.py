@@ -13,7 +13,8 @@ from genmodels.checkpoint import CheckpointError
 from genmodels.data.fashion_mnist import CLASS_NAMES, to_model_range
 from genmodels.errors import RequestError
 from genmodels.eval.judge import judged
-from genmodels.pixels.model import PIXELS, dequantize
+from genmodels.pixels.gaze import gaze
+from genmodels.pixels.model import PIXELS, class_token, dequantize, quantize
 from genmodels.pixels.sample import PixelModel, load_pixel_model, pixel_stream
 from genmodels.runtime import timer
 from genmodels.text.requests import Sampling
@@ -105,3 +106,59 @@ def sample(request: PixelRequest) -> PixelResult:
     with timer() as elapsed:
         tokens = torch.stack([step.token for step in sample_stream(request)], 1).cpu()  # (count, 784)
     return finished(request, tokens, elapsed.seconds)
+
+
+def gray_image(image) -> torch.Tensor:
+    """A 28 x 28 image of gray values 0-255 (nested lists, or 784 numbers in raster order) as uint8 (28, 28), or a
+    RequestError."""
+    message = "Image must be 28 x 28 gray values from 0 to 255 (rows of 28 numbers, or 784 numbers row by row)."
+    try:
+        values = torch.as_tensor(image, dtype=torch.float64)
+    except (TypeError, ValueError, OverflowError, RuntimeError):
+        raise RequestError(message) from None
+    if values.shape not in ((PIXELS,), (28, 28)) or not ((values >= 0) & (values <= 255)).all():  # NaN fails too
+        raise RequestError(message)
+    return values.round().to(torch.uint8).view(28, 28)
+
+
+@dataclass(frozen=True)
+class GazeRequest:
+    """Where the model looks when it predicts pixel `pixel` (1-based) of `image`, drawn as class `label` (None: any
+    class); only the pixels before it are read."""
+    label: int | None
+    image: torch.Tensor  # (28, 28) uint8
+    pixel: int
+
+    @classmethod
+    def build(cls, label="Sneaker", image=None, pixel=PIXELS) -> "GazeRequest":
+        return cls(class_id(label), gray_image(image), LIMITS["pixel"].check(pixel))
+
+
+@dataclass(frozen=True)
+class GazeResult:
+    """Each block's attention (heads averaged) over the pixels drawn before the inspected one, and its distribution."""
+    request: GazeRequest
+    maps: torch.Tensor  # (L, 28, 28)
+    class_share: list[float]  # per block
+    probs: list[float]  # per gray level
+    levels: int
+
+    @property
+    def mean(self) -> torch.Tensor:
+        """The blocks' maps averaged (28, 28)."""
+        return self.maps.mean(0)
+
+    def to_json(self) -> dict:
+        index = self.request.pixel - 1
+        return {"pixel": self.request.pixel, "row": index // 28 + 1, "column": index % 28 + 1,
+                "drawn_pixels": index, "layers": self.maps.tolist(), "mean": self.mean.tolist(),
+                "class_token": self.class_share, "probs": self.probs, "levels": self.levels}
+
+
+def gaze_at(request: GazeRequest) -> GazeResult:
+    """The model's gaze predicting the request's pixel from the image's earlier pixels, quantized as it draws them."""
+    model = pixel_model().model
+    levels = model.config.levels
+    drawn = quantize(request.image[None], levels)[0].tolist()  # (784,) gray levels in raster order
+    found = gaze(model, class_token(model.config, request.label), drawn, request.pixel - 1)
+    return GazeResult(request, found.maps, found.class_share.tolist(), found.probs.tolist(), levels)

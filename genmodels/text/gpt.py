@@ -73,10 +73,16 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
         self.dropout = config.dropout
 
-    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0, slot: torch.Tensor | None = None):
+    def project(self, x, cos, sin):
+        """Queries and keys (rotated) and values, (B, H, T, D) each, for x (B, T, C)."""
         B, T, C = x.shape
         qkv = self.c_attn(x).view(B, T, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D)
         (q, k), v = apply_rotary(qkv[:2], cos, sin), qkv[2]  # q and k rotated in one pass
+        return q, k, v
+
+    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0, slot: torch.Tensor | None = None):
+        B, T, C = x.shape
+        q, k, v = self.project(x, cos, sin)  # (B, H, T, D) each
         if slot is not None:  # row b's one token into its cache slot slot[b]; later slots masked, shapes fixed
             slots = slot.expand(B)  # (B,)
             rows = torch.arange(B, device=slot.device)

@@ -14,10 +14,10 @@ from genmodels import serving
 from genmodels.checkpoint import CheckpointError
 from genmodels.errors import RequestError
 from genmodels.runtime import make_generator, timer
-from genmodels.text import explain
+from genmodels.text import explain, inside
 from genmodels.text.pretrained import TextModel, load_text_model
 from genmodels.text.sampling import sampling_step
-from genmodels.text.tokenizer import encode
+from genmodels.text.tokenizer import encode, token_texts
 from genmodels.validation import SEED, Bound, Text
 
 LIMITS = {
@@ -31,6 +31,9 @@ LIMITS = {
     "count": Bound("Number of continuations", 2, 8, integer=True),
     "continuation_tokens": Bound("Tokens per continuation", 1, 200, integer=True),
     "token": Bound("Token", 1, 400, integer=True),  # a generated token to inspect (1-based)
+    "layer": Bound("Layer", 1, math.inf, integer=True),  # up to the model's blocks: `InsideRequest.build` narrows it
+    "head": Bound("Head", 1, math.inf, integer=True),  # up to the model's heads per block, the same way
+    "top_n": Bound("Candidates per layer", 1, 20, integer=True),
 }
 MAX_NEW_TOKENS = LIMITS["max_new_tokens"].high
 MAX_CONTINUATIONS = LIMITS["count"].high
@@ -255,3 +258,72 @@ class ScoreResult:
 def score_text(request: ScoreRequest) -> ScoreResult:
     """Per-token surprisal (-log2 p) of the text under the model and its bits per character."""
     return ScoreResult(**explain.score(text_model(), request.text))
+
+
+@dataclass(frozen=True)
+class InsideRequest:
+    """Look inside the model reading `prompt`: block `layer`'s head `head` (1-based) in full, and the logit lens's
+    `top_n` most likely tokens after each block."""
+    prompt: str
+    layer: int = 1
+    head: int = 1
+    top_n: int = 5
+
+    @classmethod
+    def build(cls, prompt="", layer=1, head=1, top_n=5) -> "InsideRequest":
+        config = text_model().model.config
+        return cls(LIMITS["prompt"].check(prompt), LIMITS["layer"].check(layer, high=config.n_layer),
+                   LIMITS["head"].check(head, high=config.n_head), LIMITS["top_n"].check(top_n))
+
+
+@dataclass(frozen=True)
+class InsideResult:
+    """The prompt's tokens as the model reads them, every block's attention, the logit lens and the data flow."""
+    request: InsideRequest
+    ids: list[int]
+    tokens: list[str]
+    attention: torch.Tensor  # (L, H, T, T)
+    lens: list[dict]  # per read-out (the embedding, then each block): its top tokens and the model's pick there
+    flow: list[dict]
+    dropped_tokens: int
+    note: str
+
+    def common_json(self) -> dict:
+        return {"tokens": self.tokens, "ids": self.ids, "dropped_tokens": self.dropped_tokens, "note": self.note}
+
+    def attention_json(self) -> dict:
+        """Every head's attention from the last token, the chosen head's whole matrix, and the data flow."""
+        layer, head = self.request.layer, self.request.head
+        return {**self.common_json(), "layer": layer, "head": head,
+                "last_token": self.attention[:, :, -1].tolist(),  # [layer][head][token]
+                "matrix": self.attention[layer - 1, head - 1].tolist(),  # [query token][key token]
+                "flow": self.flow}
+
+    def lens_json(self) -> dict:
+        return {**self.common_json(), "top_n": self.request.top_n, "layers": self.lens}
+
+
+def lens_rows(tm: TextModel, found: inside.Inside, top_n: int) -> list[dict]:
+    """Each read-out of the logit lens: its `top_n` tokens, and the probability and rank of the model's own pick."""
+    probs = found.lens_logits.softmax(-1)  # (L + 1, V)
+    top = probs.topk(top_n)
+    pick = int(found.logits.argmax())
+    pick_token = token_texts(tm.tokenizer, [pick])[0]
+    pick_probs, pick_ranks = inside.lens_ranks(found.lens_logits, pick)
+    names = ["embedding"] + [f"block {layer}" for layer in range(1, len(probs))]
+    return [{"after": name, "candidates": [{"id": i, "token": t, "prob": p} for i, t, p in
+                                           zip(ids, token_texts(tm.tokenizer, ids), values)],
+             "pick": {"id": pick, "token": pick_token, "prob": p, "rank": r}}
+            for name, ids, values, p, r in zip(names, top.indices.tolist(), top.values.tolist(), pick_probs.tolist(),
+                                                pick_ranks.tolist())]
+
+
+def look_inside(request: InsideRequest) -> InsideResult:
+    """One forward over the prompt (left-truncated to the context), read from inside."""
+    tm = text_model()
+    prepared = explain.prepare_prompt(tm, request.prompt)
+    found = inside.look_inside(tm.model, prepared.ids)
+    return InsideResult(request=request, ids=prepared.ids, tokens=token_texts(tm.tokenizer, prepared.ids),
+                        attention=found.attention, lens=lens_rows(tm, found, request.top_n),
+                        flow=inside.data_flow(tm.model, len(prepared.ids)), dropped_tokens=prepared.dropped_tokens,
+                        note=prompt_note(prepared, tm.model.config.block_size))

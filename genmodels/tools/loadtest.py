@@ -50,6 +50,14 @@ def endpoint_mix(rng: random.Random) -> list[tuple[float, str, dict]]:
         (1, "pixels_sample", dict(label="Trouser", count=1, temperature=1.0, top_k=0, top_p=1.0, seed=seed)),
         (0.5, "race", dict(label="Sneaker", diffusion_steps=10, seed=seed)),
         (1, "compare_report", dict()),
+        (1, "attention", dict(prompt=prompt, layer=rng.randint(1, 4), head=rng.randint(1, 4))),
+        (1, "logit_lens", dict(prompt=prompt, top_n=5)),
+        (1, "pixel_attention", dict(label="Trouser", image=[[rng.randrange(256) for _ in range(28)] for _ in range(28)],
+                                    pixel=rng.randint(1, 784))),
+        (1, "noise_prediction", dict(example=seed % 10, t=rng.randrange(1000), seed=seed)),
+        (0.5, "diffusion_map", dict(prompt=image_prompt, comparison=rng.choice(["seeds", "guidance", "sampler"]),
+                                    guidance=3.0, sampler="DDIM", steps=20, seed=seed)),
+        (1, "gan_manifold", dict(grid_lines=20)),  # a student who has not trained yet trains first (student())
         (2, "toy_gan_step", dict(dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=seed,
                                  steps=50, batch_size=256, latent_dim=2, hidden=128, depth=3)),
     ]
@@ -60,10 +68,13 @@ def student(url: str, deadline: float, think_seconds: float, seed: int, calls: l
     from gradio_client import Client
 
     rng = random.Random(seed)
-    client = None
+    client, trained = None, False
     while time.monotonic() < deadline:
         weights, names, arguments = zip(*endpoint_mix(rng))
         index = rng.choices(range(len(names)), weights)[0]
+        if names[index] == "gan_manifold" and not trained:  # it reads the student's own 2-D GAN: train one first
+            index = names.index("toy_gan_step")
+        trained = trained or names[index] == "toy_gan_step"
         started = time.monotonic()
         try:
             client = client or Client(url, verbose=False)  # a busy server can time out the first page load too

@@ -14,6 +14,23 @@ CSS = """
 .gm-card pre { white-space: pre-wrap; word-break: break-word; font-size: 0.95em; margin: 6px 0 0 0; }
 .gm-card-head { font-size: 0.85em; color: var(--body-text-color-subdued); }
 .gm-note { font-style: italic; }
+/* Inside the model: the prompt's tokens as chips (text above id), and the forward pass as a table that fits a phone. */
+.gm-chips { display: flex; flex-wrap: wrap; gap: 4px; }
+.gm-chip { display: inline-flex; flex-direction: column; align-items: center; padding: 2px 5px; border-radius: 4px;
+           border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
+.gm-chip code { white-space: pre; background: none; padding: 0; }
+.gm-chip small { color: var(--body-text-color-subdued); font-size: 0.75em; }
+.gm-flow { width: 100%; border-collapse: collapse; font-size: 0.92em; }
+.gm-flow :is(th, td) { padding: 3px 6px; border-bottom: 1px solid var(--border-color-primary); text-align: left;
+                       vertical-align: top; }
+.gm-flow td:not(:first-child), .gm-flow th:not(:first-child) { white-space: nowrap; text-align: right; }
+.gm-flow small { color: var(--body-text-color-subdued); }
+.gm-scroll { overflow-x: auto; }
+.gm-lens { border-collapse: collapse; font-size: 0.92em; }
+.gm-lens :is(th, td) { padding: 3px 5px; border: 1px solid var(--border-color-primary); white-space: nowrap;
+                       text-align: left; }
+.gm-lens code { white-space: pre; background: none; padding: 0; color: inherit; }
+.gm-lens .gm-pick { outline: 2px solid #D55E00; outline-offset: -2px; font-weight: bold; }
 /* Token chips flow like text: flex drops the spaces the component puts between chips, so a word split into
    two tokens reads as one word, and each token keeps its own leading space. */
 .gm-tokens .textfield { display: flex; flex-wrap: wrap; align-items: baseline; row-gap: 3px; }

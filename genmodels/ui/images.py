@@ -1,4 +1,6 @@
 """Tensors to pictures for the UI: upscaled grids, film strips and GIF animations (PIL, nearest neighbour)."""
+import base64
+import io
 import math
 import tempfile
 import time
@@ -32,6 +34,13 @@ def pictures(x: torch.Tensor, value_range: float = 1.0, scale: int = SCALE) -> l
 def gallery(x: torch.Tensor, labels: list[str]) -> list[tuple]:
     """(picture, caption) pairs for gr.Gallery from a (B, 1, H, W) batch in [-1, 1]."""
     return list(zip(pictures(x), labels))
+
+
+def data_uri(picture: Image.Image) -> str:
+    """A PNG as a data: URI, for an image placed inside a plotly figure."""
+    png = io.BytesIO()
+    picture.save(png, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
 
 
 def square_columns(count: int) -> int:

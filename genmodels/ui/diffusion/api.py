@@ -4,6 +4,7 @@ Images come back as 28 x 28 lists of 0-255 gray levels so callers get plain JSON
 """
 import gradio as gr
 
+from genmodels.diffusion import map_requests
 from genmodels.diffusion import requests as family
 from genmodels.serving import ENGINE_CONCURRENCY
 from genmodels.ui.hosting import IMAGES, QUICK, on_gpu
@@ -40,8 +41,24 @@ def interpolate_noise(prompt: str = "a sneaker", seed_a: int = 0, seed_b: int = 
     return family.interpolate_noise(request).to_json()
 
 
+@on_gpu(QUICK)
+def noise_prediction(example: int = 7, t: int = 500, seed: int = 0) -> dict:
+    """The U-Net's predicted noise against the noise added to shipped example `example`: their correlation at t and
+    at every t of a curve."""
+    return family.noise_prediction(family.ForwardRequest.build(example=example, t=t, seed=seed)).to_json()
+
+
+@on_gpu(IMAGES)
+def diffusion_map(prompt: str = "a sneaker", comparison: str = "guidance", guidance: float = 3.0,
+                  sampler: str = "DDIM", steps: int = 25, seed: int = 0) -> dict:
+    """8 runs' x_t from noise to image, projected onto the plane of their two principal components."""
+    request = map_requests.MapRequest.build(prompt=prompt, comparison=comparison, guidance=guidance, sampler=sampler,
+                                            steps=steps, seed=seed)
+    return map_requests.diffusion_map(request).to_json()
+
+
 def register_api() -> None:
-    """Expose the four functions as API endpoints (call inside a gr.Blocks context)."""
+    """Expose the family's functions as API endpoints (call inside a gr.Blocks context)."""
     gr.api(diffuse, api_name="diffuse", concurrency_limit=ENGINE_CONCURRENCY)
-    for fn in (forward_process, compare_guidance, interpolate_noise):
+    for fn in (forward_process, compare_guidance, interpolate_noise, noise_prediction, diffusion_map):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=ENGINE_CONCURRENCY)

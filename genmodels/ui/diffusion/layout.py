@@ -7,7 +7,7 @@ from genmodels.checkpoint import read_log
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.diffusion.generate import SAMPLERS
 from genmodels.diffusion.pretrained import ASSET_DIR
-from genmodels.diffusion.requests import GUIDANCE_SCALES, MAX_FRAMES, MAX_GUIDANCE, MAX_IMAGES, MAX_STEPS
+from genmodels.diffusion.requests import GUIDANCE_SCALES, LIMITS, MAX_FRAMES, MAX_GUIDANCE, MAX_IMAGES, MAX_STEPS
 from genmodels.ui import plots
 from genmodels.ui.diffusion.views import (
     on_compare,
@@ -15,6 +15,9 @@ from genmodels.ui.diffusion.views import (
     on_example,
     on_forward,
     on_interpolate,
+    on_map,
+    on_map_open,
+    on_map_step,
     on_scrub,
     on_understood,
 )
@@ -55,6 +58,16 @@ $\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\epsilon_\theta)/\sqrt{\bar\alpha_t}$.
 $\bar\alpha_t$, as some summaries do, it is right only for $t = 1$ (here index 0), where $\bar\alpha_1 = 1-\beta_1$.
 """
 
+MAP_HELP = r"""
+Every $x_t$ is a point in 784 dimensions, one per pixel. The map flattens the runs' $x_t$ onto the plane of their
+two **principal components** (PCA fitted on all of them): the two directions in which these points differ most. The
+projection is linear, so each path keeps its true shape, only seen from one side. Random noise is big: two start
+noises lie about $\sqrt{2 \cdot 784} \approx 40$ apart, while finished garments lie much closer together, so paths
+from different noises **converge** as the noise is removed. Paths from the same start noise begin at one point and
+**part** where their settings pull them apart.
+"""
+COMPARISONS = [("8 start noises", "seeds"), ("guidance 0, 1, 3, 7", "guidance"), ("DDIM vs DDPM", "sampler")]
+MAP_STEPS = LIMITS["map_steps"]
 
 LESSONS = [
     Lesson("Guidance 0 vs 7", {"prompt": "a sneaker", "guidance": 0.0, "steps": 50, "sampler": "DDIM", "eta": 0.0,
@@ -151,6 +164,20 @@ def build_tab(page: gr.Blocks) -> dict:
                         compare_galleries = [image_gallery(f"guidance {s:g}", columns=2, height=340,
                                                            elem_id=f"compare-{i}")
                                              for i, s in enumerate(GUIDANCE_SCALES)]
+                with gr.Tab("Paths on a map", id="map") as map_tab:
+                    gr.Markdown(MAP_HELP, latex_delimiters=LATEX)
+                    with gr.Row():
+                        comparison = gr.Radio(COMPARISONS, value="guidance", label="The paths differ in",
+                                              elem_id="map-comparison")
+                        map_steps = gr.Slider(MAP_STEPS.low, MAP_STEPS.high, value=25, step=1, label="Steps per path",
+                                              elem_id="map-steps")
+                        map_button = gr.Button("Draw the map", variant="primary", elem_id="map-button")
+                    map_stats = gr.Markdown(elem_id="map-stats")
+                    map_plot = gr.Plot(label="Paths from noise to image", elem_id="map-plot")
+                    map_step = gr.Slider(0, 2, value=1, step=1, label="Marked step", interactive=False,
+                                         elem_id="map-step")
+                    map_gallery = image_gallery("Every path's x_t at the marked step", columns=4, height="auto",
+                                                elem_id="map-gallery")
                 with gr.Tab("Forward process", id="forward") as forward_tab:
                     gr.Markdown(FORWARD_HELP, latex_delimiters=LATEX)
                     with gr.Row():
@@ -161,6 +188,9 @@ def build_tab(page: gr.Blocks) -> dict:
                         forward_images = [picture(label) for label in
                                           ("x0 (real)", "noise ε", "x_t", "x0 estimate")]
                     forward_text = gr.Markdown(elem_id="forward-text")
+                    with gr.Row():
+                        noise_scatter = gr.Plot(label="Predicted vs true noise", elem_id="noise-scatter")
+                        noise_curve = gr.Plot(label="Their correlation at every t", elem_id="noise-curve")
                     schedule_plot = gr.Plot(label="Signal and noise coefficients")
                 with gr.Tab("Noise interpolation", id="interpolation"):
                     gr.Markdown("Deterministic DDIM (η = 0) maps each start noise to one image. Walk along the sphere "
@@ -187,7 +217,7 @@ def build_tab(page: gr.Blocks) -> dict:
                     label="Examples (guidance 3, 50 DDIM steps, seed 0): answered from a cache",
                     example_labels=[p or "(empty: unconditional)" for p in EXAMPLE_PROMPTS])
     shared = {**settings, "example": example, "t": t_slider, "noise_seed": forward_seed, "seed_a": seed_a,
-              "seed_b": seed_b, "frames": frames, "view": view}
+              "seed_b": seed_b, "frames": frames, "comparison": comparison, "map_steps": map_steps, "view": view}
     with share_row:
         add_copy_link("diffusion", shared)
     scrub_views = [scrub_xt, scrub_x0, scrub_eps, scrub_caption]
@@ -205,13 +235,22 @@ def build_tab(page: gr.Blocks) -> dict:
     listen(compare_button.click, on_compare, {"prompt": prompt, "steps": steps, "seed": seed, "count": count},
            compare_galleries, arrive=page, api_name="ui_compare_guidance", api_visibility="private")
     forward_inputs = {"example": example, "t": t_slider, "seed": forward_seed}
-    forward_outputs = [*forward_images, forward_text, schedule_plot]
+    forward_outputs = [*forward_images, forward_text, schedule_plot, noise_scatter, noise_curve]
     listen(forward_tab.select, on_forward, forward_inputs, forward_outputs, api_name="ui_forward_open",
            api_visibility="private", show_progress="hidden")
     for control in forward_inputs.values():
         listen(control.change, on_forward, forward_inputs, forward_outputs,
                api_name=f"ui_forward_{control.elem_id or control.label.split()[0].lower()}",
                api_visibility="private", trigger_mode="always_last", show_progress="hidden")
+    map_state = gr.State(None)
+    map_inputs = {"prompt": prompt, "comparison": comparison, "guidance": guidance, "sampler": sampler,
+                  "steps": map_steps, "seed": seed}
+    map_outputs = [map_plot, map_gallery, map_step, map_stats, map_state]
+    listen(map_tab.select, on_map_open, {"result": map_state, **map_inputs}, map_outputs, api_name="ui_map_open",
+           api_visibility="private")
+    listen(map_button.click, on_map, map_inputs, map_outputs, api_name="ui_diffusion_map", api_visibility="private")
+    listen(map_step.input, on_map_step, {"step": map_step, "result": map_state}, [map_plot, map_gallery],
+           api_name="ui_map_step", api_visibility="private", show_progress="hidden", trigger_mode="always_last")
     listen(interpolate_button.click, on_interpolate,
            {"prompt": prompt, "seed_a": seed_a, "seed_b": seed_b, "frames": frames, "steps": steps,
             "guidance": guidance}, [morph_strip, morph_gif], arrive=page, api_name="ui_interpolate_noise",

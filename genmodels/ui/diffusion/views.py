@@ -3,15 +3,18 @@ import gradio as gr
 import torch
 
 from genmodels.data.fashion_mnist import CLASS_NAMES
-from genmodels.diffusion import generate
+from genmodels.diffusion import generate, map_requests
 from genmodels.diffusion import requests as family
 from genmodels.ui import images, plots
+from genmodels.ui.diffusion.plots import map_figure, noise_correlation_figure, noise_scatter_figure
 from genmodels.ui.hosting import IMAGES, QUICK, answers, on_gpu
-from genmodels.ui.judge import verdict_captions
+from genmodels.ui.judge import verdict_captions, verdict_label
+from genmodels.validation import number
 
 STRIP_FRAMES = 10  # columns of the film strip
 STREAM_UPDATES = 20  # gallery refreshes while sampling
 NOISE_RANGE = 3.0  # predicted noise is shown from -3 to 3 standard deviations
+SHOWN_PROMPT = 40  # characters of the prompt a map's title quotes
 
 
 def judged_gallery(x: torch.Tensor, verdicts: list[dict]) -> list[tuple]:
@@ -125,17 +128,81 @@ def on_compare(prompt, steps, seed, count):
 
 @on_gpu(QUICK)
 def on_forward(example, t, seed):
-    """x0, the noise, x_t and the model's one-shot x0 estimate for a shipped example at timestep t."""
+    """x0, the noise, x_t and the model's one-shot x0 estimate for a shipped example at timestep t, and how well the
+    U-Net's predicted noise matches the true noise there and at every t."""
     request = family.ForwardRequest.build(example=family.example_index(example), t=t, seed=seed)
-    result = family.forward_process(request)
-    view = result.view
+    prediction = family.noise_prediction(request)
+    result, view, r = prediction.forward, prediction.forward.view, prediction.correlation
     shown = [images.pictures(v)[0] for v in (view.x0, view.x_t, view.x0_pred)]
     noise = images.pictures(view.noise, value_range=NOISE_RANGE)[0]
     text = (f"At t = {request.t}: x_t keeps **{view.signal:.3f}** of x0 and adds **{view.noise_level:.3f}** of "
             f"noise. The model's one-shot estimate of x0 misses by {view.reconstruction_rmse:.3f} (RMS, pixels in "
-            "[-1, 1]).")
+            f"[-1, 1]). Its predicted noise ε̂ correlates **r = {r:.3f}** with the noise ε that was added.")
+    data = prediction.to_json()
+    curve = data["curve"]
     return (shown[0], noise, shown[1], shown[2], text,
-            plots.schedule_figure(result.signal_curve, result.noise_curve, request.t))
+            plots.schedule_figure(result.signal_curve, result.noise_curve, request.t),
+            noise_scatter_figure(data["noise"], data["eps_pred"], r, request.t),
+            noise_correlation_figure(curve["timesteps"], curve["correlations"], curve["noise_levels"], request.t, r))
+
+
+def map_title(request: map_requests.MapRequest) -> str:
+    """What the map compares, and the settings its paths share."""
+    prompt = f"'{request.prompt[:SHOWN_PROMPT]}'" if request.prompt else "no prompt"
+    shared = {"seeds": f"8 start noises of seed {request.seed}, guidance {request.guidance:g}, {request.sampler}",
+              "guidance": f"guidance 0, 1, 3, 7 from start noises #1, #2, {request.sampler}",
+              "sampler": f"DDIM vs DDPM from start noises #1 to #4, guidance {request.guidance:g}"}[request.comparison]
+    return f"Paths from noise to image<br><sup>{prompt}</sup><br><sup>{shared}</sup>"
+
+
+def map_view(result: map_requests.MapResult, step: int) -> tuple:
+    """The map with `step` marked (0: the start noise, the step count: the final images), and every path's x_t there."""
+    m, data = result.map, result.to_json()
+    thumbnails = [images.data_uri(p) for p in images.pictures(m.images, scale=2)]
+    figure = map_figure(data["paths"], thumbnails, step, m.timesteps, m.projection.explained, map_title(result.request))
+    last = len(m.timesteps)
+    ends = [f" → {verdict_label(v)}" if step == last else "" for v in result.verdicts]
+    captions = [f"{label}{end}" for label, end in zip(result.labels(), ends)]
+    return figure, images.gallery(m.x_t[:, step].float(), captions)
+
+
+def map_summary(result: map_requests.MapResult) -> str:
+    """How many runs and steps, how long, and how much of the x_t's spread the plane shows."""
+    m = result.map
+    runs, steps = len(m.names), len(m.timesteps)
+    first, second = m.projection.explained
+    return (f"In pixel space two of these paths start **{m.start_distance:.1f}** apart on average and end "
+            f"**{m.end_distance:.1f}** apart. The map is the plane of the two principal components of all "
+            f"{runs * (steps + 1)} x_t (PC1 shows {first:.0%} of their spread, PC2 {second:.0%}). {runs} runs × "
+            f"{steps} steps in {m.seconds:.2f} s, stepped side by side through the U-Net ({m.network_evaluations} "
+            "image evaluations).")
+
+
+@on_gpu(IMAGES)
+def on_map(prompt, comparison, guidance, sampler, steps, seed):
+    """Sample the map's runs together, then draw their paths with the middle step marked."""
+    request = map_requests.MapRequest.build(prompt=prompt, comparison=comparison, guidance=guidance, sampler=sampler,
+                                            steps=steps, seed=seed)
+    result = map_requests.diffusion_map(request)
+    middle = request.steps // 2
+    marker = gr.Slider(minimum=0, maximum=request.steps, value=middle, step=1, interactive=True,
+                       label=f"Marked step (0: pure noise, {request.steps}: the final images)")
+    return *map_view(result, middle), marker, map_summary(result), result
+
+
+def on_map_open(result, prompt, comparison, guidance, sampler, steps, seed):
+    """The map on the sub-tab's first opening; later openings keep the map drawn before."""
+    if result is not None:
+        return (gr.skip(),) * 5
+    return on_map(prompt, comparison, guidance, sampler, steps, seed)
+
+
+@answers
+def on_map_step(step, result):
+    """The same map with another step marked."""
+    if result is None:
+        return gr.skip(), gr.skip()
+    return map_view(result, number(step, "Marked step", 0, result.request.steps, integer=True))
 
 
 @on_gpu(IMAGES)

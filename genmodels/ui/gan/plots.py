@@ -89,3 +89,44 @@ def toy_figure(snapshot: dict, arrows: int = 96) -> go.Figure:
     fig.update_yaxes(range=[y_min, y_max], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
                      constrain="domain")
     return styled(fig, f"Step {snapshot['step']}: real points, generated points, and where D says 'real'", height=560)
+
+
+def mesh_lines(points: list) -> tuple[list, list]:
+    """The grid's rows and then its columns (points (rows, size, 2)) as one None-broken polyline; a single row has no
+    columns to draw."""
+    rows = list(points)
+    columns = [list(column) for column in zip(*points)] if len(points) > 1 else []
+    xs, ys = [], []
+    for line in rows + columns:
+        xs += [p[0] for p in line] + [None]
+        ys += [p[1] for p in line] + [None]
+    return xs, ys
+
+
+def manifold_title(view: dict) -> str:
+    """What the mesh is a picture of: all of G's input, or a slice through it."""
+    d = view["latent_dim"]
+    if d == 1:
+        shown = "the line of its one noise coordinate, bent by G"
+    elif view["is_slice"]:
+        shown = f"a 2-D slice, z = (z₁, z₂, 0, …, 0) of {d} noise coordinates"
+    else:
+        shown = "the square grid of its noise (z₁, z₂), bent by G"
+    return f"Step {view['step']}: G's manifold<br><sup>{shown}</sup>"
+
+
+def manifold_figure(view: dict) -> go.Figure:
+    """The generator's manifold (GAN Lab's view): a grid over its latent space mapped through G and drawn as a warped
+    mesh over the real points; equal shares of the noise fall in every cell, so crowded cells are where G draws most."""
+    x_min, x_max, y_min, y_max = view["extent"]
+    real = view["real"]
+    xs, ys = mesh_lines(view["points"])
+    fig = go.Figure()
+    fig.add_scatter(x=[p[0] for p in real], y=[p[1] for p in real], mode="markers", name="real data",
+                    marker=dict(color=GREEN, size=4, opacity=0.5), hoverinfo="skip")
+    fig.add_scatter(x=xs, y=ys, mode="lines", name="G(grid of noise)", line=dict(color=BLUE, width=1),
+                    hoverinfo="skip")
+    fig.update_xaxes(range=[x_min, x_max], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[y_min, y_max], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
+                     constrain="domain")
+    return styled(fig, manifold_title(view), height=560)

@@ -11,7 +11,15 @@ import gradio as gr
 from genmodels.gan import toy2d
 from genmodels.gan.requests import LIMITS, MAX_STEPS_PER_CALL
 from genmodels.gan.toy2d import PRESETS, ToyGAN
-from genmodels.gan.toy_requests import ToyStepRequest, toy_preset, toy_settings, train_toy
+from genmodels.gan.toy_requests import (
+    ManifoldRequest,
+    ManifoldResult,
+    ToyStepRequest,
+    toy_manifold,
+    toy_preset,
+    toy_settings,
+    train_toy,
+)
 from genmodels.ui.arrival import on_arrival
 from genmodels.ui.equations import LATEX
 from genmodels.ui.gan import plots
@@ -46,6 +54,15 @@ SETTINGS_HELP = r"""
   network sizes starts a new run.
 """
 
+MANIFOLD_HELP = r"""
+**The generator's manifold.** Each line of this mesh is one noise coordinate swept from its 1st to its 99th
+percentile with the other held fixed, then mapped through $G$: every cell holds the same share of the noise. A flat
+square of noise goes in; $G$ stretches and folds it over the plane. Where cells crowd together $G$ puts many
+points, where they stretch thin it puts few, so a well-trained $G$ folds its grid onto the green data and pulls
+the cells between clusters into thin threads. With more than two noise coordinates the mesh is a 2-D slice
+through them (the others held at 0).
+"""
+
 
 def summary(snapshot: dict, note: str = "") -> str:
     """Where the run stands, in words: step, losses, D's outputs, modes covered, distance to the data."""
@@ -75,7 +92,21 @@ def draw(snapshot, note: str = "") -> tuple:
     curves = plots.training_curves_figure(data["history"], "Losses and the discriminator's mean outputs")
     numbers = {k: data[k] for k in ("step", "last", "modes_covered", "n_modes", "in_modes", "distance",
                                     "distance_floor", "diverged", "message")}
+    numbers["manifold"] = ManifoldResult.of(snapshot).to_json()
     return plots.toy_figure(data), curves, summary(data, note), numbers
+
+
+def manifold_view(numbers):
+    """G's manifold, drawn from the numbers of the snapshot just shown."""
+    if not numbers or "manifold" not in numbers:
+        return gr.skip()
+    return plots.manifold_figure(numbers["manifold"])
+
+
+@answers
+def gan_manifold(run, grid_lines=toy2d.MESH_SIZE):
+    """G of this session's run on a grid_lines x grid_lines grid of latents, as numbers."""
+    return toy_manifold(run, ManifoldRequest.build(grid_lines=grid_lines)).to_json()
 
 
 @answers
@@ -156,9 +187,16 @@ def build_toy_tab(page: gr.Blocks) -> dict:
         with gr.Column(scale=2, min_width=320):
             stats = gr.Markdown("Press **Train N steps** to start this session's own run.", elem_id="toy-stats")
             plane = gr.Plot(label="The plane", elem_id="toy-plane")
+            manifold = gr.Plot(label="The generator's manifold", elem_id="toy-manifold")
+            gr.Markdown(MANIFOLD_HELP, latex_delimiters=LATEX)
             curves = gr.Plot(label="Training curves", elem_id="toy-curves")
             with gr.Accordion("Raw numbers", open=False):
                 numbers = gr.JSON(label="Latest snapshot", elem_id="toy-numbers")
+                with gr.Row():
+                    grid_lines = gr.Slider(**span("grid_lines"), value=toy2d.MESH_SIZE, step=1,
+                                           label="Grid lines per side", elem_id="toy-grid-lines")
+                    manifold_button = gr.Button("G on that grid, now", elem_id="toy-manifold-button")
+                manifold_numbers = gr.JSON(label="G's manifold", elem_id="toy-manifold-numbers")
 
     def show_preset(name):
         """The preset's settings into their widgets."""
@@ -182,4 +220,8 @@ def build_toy_tab(page: gr.Blocks) -> dict:
     listen(reset_button.click, toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private",
            preprocess=False)
     on_arrival(page, by_name(toy_gan_preview, list(settings)), settings, outputs[1:], "ui_toy_reset")
+    numbers.change(manifold_view, numbers, manifold, api_name="ui_toy_manifold", api_visibility="private",
+                   show_progress="hidden", trigger_mode="always_last")
+    manifold_button.click(gan_manifold, [run_state, grid_lines], manifold_numbers, api_name="gan_manifold",
+                          preprocess=False)
     return {f"toy_{name}": control for name, control in (settings | {"steps": steps}).items()}

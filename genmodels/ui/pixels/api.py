@@ -3,7 +3,7 @@ import gradio as gr
 
 from genmodels.pixels import requests as family
 from genmodels.serving import ENGINE_CONCURRENCY
-from genmodels.ui.hosting import IMAGES, on_gpu
+from genmodels.ui.hosting import IMAGES, QUICK, on_gpu
 
 
 @on_gpu(IMAGES)
@@ -15,6 +15,14 @@ def pixels_sample(label: str = "Sneaker", count: int = 4, temperature: float = 1
     return family.sample(request).to_json()
 
 
+@on_gpu(QUICK)
+def pixel_attention(label: str = "Sneaker", image: list | None = None, pixel: int = 784) -> dict:
+    """Where the model looks to predict pixel `pixel` (1-based, raster order) of `image` (28 x 28 gray values 0-255,
+    such as one of pixels_sample's images) drawn as class `label`: each block's attention over the pixels before it."""
+    return family.gaze_at(family.GazeRequest.build(label=label, image=image, pixel=pixel)).to_json()
+
+
 def register_api() -> None:
-    """Expose pixels_sample as an API endpoint (call inside a gr.Blocks context)."""
+    """Expose the pixel functions as API endpoints (call inside a gr.Blocks context)."""
     gr.api(pixels_sample, api_name="pixels_sample", concurrency_limit=ENGINE_CONCURRENCY)
+    gr.api(pixel_attention, api_name="pixel_attention", concurrency_limit=ENGINE_CONCURRENCY)

@@ -87,15 +87,18 @@ def build_tab(page: gr.Blocks) -> dict:
             lesson_note = gr.Markdown(elem_id="pixels-lessons-notice")
             stats = gr.Markdown(elem_id="pixels-stats")
             canvas = picture("The images as they are drawn (pale blue: not drawn yet)", elem_id="pixels-canvas")
-            distribution = gr.Plot(label="The current pixel's distribution over gray levels (level:gray value)",
-                                   elem_id="pixels-distribution")
             inspector = gr.Slider(1, PIXELS, value=PIXELS, step=1, label="Pixel of image 1", interactive=False,
                                   elem_id="pixels-inspector")
+            with gr.Row():
+                distribution = gr.Plot(label="The current pixel's distribution over gray levels (level:gray value)",
+                                       elem_id="pixels-distribution", min_width=300, scale=2)
+                gaze = gr.Plot(label="Where the model looked to draw it: attention over the pixels before it",
+                               elem_id="pixels-gaze", min_width=300, scale=3)
+            inspect_caption = gr.Markdown(elem_id="pixels-inspect-caption")
             with gr.Row():
                 marked = picture("Image 1, the inspected pixel marked", elem_id="pixels-marked")
                 results = image_gallery("Finished images (the judge's verdict)", columns=2, height=340,
                                         elem_id="pixels-gallery")
-            inspect_caption = gr.Markdown(elem_id="pixels-inspect-caption")
     with examples_column:
         rows = [{**EXAMPLE_SETTINGS, "label": name} for name in EXAMPLE_CLASSES]
         gr.Examples([[row[name] for name in shared] for row in rows], inputs=list(shared.values()),
@@ -103,11 +106,12 @@ def build_tab(page: gr.Blocks) -> dict:
                     cache_mode=EXAMPLES_CACHE_MODE, api_name="ui_pixels_example", api_visibility="private",
                     elem_id="pixels-examples", label="Examples (temperature 1, seed 0): answered from a cache",
                     example_labels=EXAMPLE_CLASSES)
-    draw_outputs = [canvas, distribution, stats, results, record, inspector, marked, inspect_caption]
+    draw_outputs = [canvas, stats, results, record, inspector, marked, distribution, gaze, inspect_caption]
     listen(draw_button.click, on_draw, shared, draw_outputs, arrive=page, api_name="ui_pixels_draw",
            api_visibility="private", concurrency_limit=ENGINE_CONCURRENCY)
     run_lessons(lesson_picker, LESSONS, lesson_controls, lesson_note, [Run(on_draw, shared, draw_outputs)])
     # input, not change: on_draw already sends the inspector's first view (see the diffusion tab's scrub slider)
-    listen(inspector.input, on_inspect, {"index": inspector, "record": record}, [marked, distribution, inspect_caption],
+    listen(inspector.input, on_inspect, {"index": inspector, "record": record},
+           [marked, distribution, gaze, inspect_caption],
            api_name="ui_pixels_inspect", api_visibility="private", show_progress="hidden", trigger_mode="always_last")
     return shared

@@ -8,23 +8,29 @@ from genmodels.pixels import requests as family
 from genmodels.pixels.model import PIXELS, dequantize
 from genmodels.runtime import timer
 from genmodels.text.sampling import entropy_bits
-from genmodels.ui import plots
-from genmodels.ui.hosting import IMAGES, answers, on_gpu
+from genmodels.ui import plots as ui_plots
+from genmodels.ui.hosting import IMAGES, QUICK, on_gpu
 from genmodels.ui.images import SCALE, gallery, grid, square_columns
 from genmodels.ui.judge import verdict_captions
+from genmodels.ui.pixels import plots
 
 UNDRAWN = (214, 226, 240)  # pixels not drawn yet: pale blue
 CURRENT = (213, 94, 0)  # the pixel being drawn: vermillion
 
 
-def colored(levels_row: torch.Tensor, levels: int, current: int | None) -> Image.Image:
-    """One image's gray levels (784,) with -1 for undrawn pixels, as an upscaled RGB picture."""
+def painted(levels_row: torch.Tensor, levels: int, current: int | None) -> np.ndarray:
+    """One image's gray levels (784,) with -1 for undrawn pixels as RGB (28, 28, 3), the current pixel marked."""
     gray = dequantize(levels_row.clamp(min=0), levels).numpy()  # (784,)
     rgb = np.repeat(gray[:, None], 3, axis=1)  # (784, 3)
     rgb[levels_row.numpy() < 0] = UNDRAWN
     if current is not None:
         rgb[current] = CURRENT
-    image = Image.fromarray(rgb.reshape(28, 28, 3).astype(np.uint8), mode="RGB")
+    return rgb.reshape(28, 28, 3).astype(np.uint8)
+
+
+def colored(levels_row: torch.Tensor, levels: int, current: int | None) -> Image.Image:
+    """One image's gray levels (784,) with -1 for undrawn pixels, as an upscaled RGB picture."""
+    image = Image.fromarray(painted(levels_row, levels, current), mode="RGB")
     return image.resize((28 * SCALE, 28 * SCALE), Image.NEAREST)
 
 
@@ -53,7 +59,7 @@ def on_draw(label, temperature, top_k, top_p, seed, count):
                                         seed=seed)
     levels = family.pixel_model().model.config.levels
     drawn = torch.full((request.count, PIXELS), -1)  # (count, 784)
-    record = {"raw": [], "probs": [], "tokens": [], "levels": levels}  # image 1, every pixel
+    record = {"raw": [], "probs": [], "tokens": [], "levels": levels, "label": label}  # image 1, every pixel
     with timer() as elapsed:
         for step in family.sample_stream(request):
             drawn[:, step.index] = step.token.cpu()
@@ -62,10 +68,10 @@ def on_draw(label, temperature, top_k, top_p, seed, count):
             record["tokens"].append(int(step.token[0]))
             if step.index % 28 == 27 and step.index < PIXELS - 1:  # a row done: redraw, the last row excepted
                 pictures = [colored(row, levels, step.index) for row in drawn]
-                figure = plots.distribution_figure(candidates(record, step.index, levels),
-                                                   f"Image 1, {position(step.index)}")
-                yield (grid(pictures, square_columns(request.count)), figure,
-                       f"Drawing… {step.index + 1} of {PIXELS} pixels", *[gr.skip()] * 5)
+                figure = ui_plots.distribution_figure(candidates(record, step.index, levels),
+                                                      f"Image 1, pixel {step.index + 1}")
+                yield (grid(pictures, square_columns(request.count)), f"Drawing… {step.index + 1} of {PIXELS} pixels",
+                       *[gr.skip()] * 4, figure, *[gr.skip()] * 2)
     result = family.finished(request, drawn, elapsed.seconds)
     stats = (f"**{request.count} images** in {result.seconds:.2f} s: {PIXELS} network evaluations each, one per "
              f"pixel ({request.count * PIXELS / result.seconds:,.0f} pixels/s on {result.device}). The slider starts "
@@ -73,9 +79,8 @@ def on_draw(label, temperature, top_k, top_p, seed, count):
              "was drawn from.")
     hardest = int(entropy_bits(torch.tensor(record["raw"])).argmax()) + 1  # start where the model was least sure
     inspector = gr.Slider(minimum=1, maximum=PIXELS, value=hardest, step=1, interactive=True, label="Pixel of image 1")
-    marked, figure, caption = on_inspect(hardest, record)
     finished = gallery(result.x, verdict_captions(result.judge, request.count))
-    yield canvas(result.tokens, levels), figure, stats, finished, record, inspector, marked, caption
+    yield canvas(result.tokens, levels), stats, finished, record, inspector, *inspected(hardest, record)
 
 
 @on_gpu(IMAGES)
@@ -91,16 +96,30 @@ def on_example(label, temperature, top_k, top_p, seed, count):
             stats)
 
 
-@answers
-def on_inspect(index, record):
-    """Image 1 with one pixel marked, and the distribution that pixel was drawn from."""
+def inspected(index, record):
+    """Image 1 with pixel `index` (1-based) marked, the distribution it was drawn from, where the model looked to
+    draw it, and a caption."""
     if not record:
-        return gr.skip(), gr.skip(), "Draw some images first."
-    index = family.LIMITS["pixel"].check(index) - 1
-    levels = record["levels"]
-    marked = colored(torch.tensor(record["tokens"]), levels, index)
+        return gr.skip(), gr.skip(), gr.skip(), "Draw some images first."
+    levels, tokens = record["levels"], torch.tensor(record["tokens"])
+    image = dequantize(tokens, levels).view(28, 28)
+    found = family.gaze_at(family.GazeRequest.build(label=record["label"], image=image, pixel=index))
+    index = found.request.pixel - 1
+    marked = colored(tokens, levels, index)
+    seen = torch.where(torch.arange(PIXELS) < index, tokens, -1)  # what the model had read: the pixels before it
+    gaze = plots.gaze_figure(painted(seen, levels, None).tolist(), found.mean.tolist(), found.maps.tolist(), index)
+    shares = ", ".join(f"block {b + 1} {share:.0%}" for b, share in enumerate(found.class_share))
     entropy = float(entropy_bits(torch.tensor(record["raw"][index])))
     caption = (f"Image 1, {position(index)}: drew level {record['tokens'][index]} of {levels}; the model's "
-               f"entropy here is {entropy:.2f} bits (background pixels are near 0, edges are the uncertain ones).")
-    figure = plots.distribution_figure(candidates(record, index, levels), f"Image 1, {position(index)}")
-    return marked, figure, caption
+               f"entropy here is {entropy:.2f} bits (background pixels are near 0, edges are the uncertain ones). "
+               "Vermillion shows the pixels it weighed to predict this one (the strongest in each panel fully "
+               f"colored); pale blue ones are not drawn yet, so it cannot see them. The rest of its attention goes to "
+               f"the class token that starts the sequence: {shares}.")
+    figure = ui_plots.distribution_figure(candidates(record, index, levels), f"Image 1, pixel {index + 1}")
+    return marked, figure, gaze, caption
+
+
+@on_gpu(QUICK)
+def on_inspect(index, record):
+    """Move the inspector to pixel `index` (1-based) of image 1."""
+    return inspected(index, record)

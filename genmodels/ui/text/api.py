@@ -39,7 +39,22 @@ def score_text(text: str) -> dict:
     return family.score_text(family.ScoreRequest.build(text=text)).to_json()
 
 
+@on_gpu(QUICK)
+def attention(prompt: str = "", layer: int = 1, head: int = 1) -> dict:
+    """The prompt's tokens, every head's attention from the last token, block `layer`'s head `head` (1-based) in full,
+    and the forward pass's shapes and parameters."""
+    request = family.InsideRequest.build(prompt=prompt, layer=layer, head=head)
+    return family.look_inside(request).attention_json()
+
+
+@on_gpu(QUICK)
+def logit_lens(prompt: str = "", top_n: int = 5) -> dict:
+    """The `top_n` most likely next tokens read out after the embedding and after each block; the last read-out is
+    the model's own distribution."""
+    return family.look_inside(family.InsideRequest.build(prompt=prompt, top_n=top_n)).lens_json()
+
+
 def register_api() -> None:
-    """Expose the four functions as API endpoints (call inside a gr.Blocks context)."""
-    for fn in (next_token, generate_text, continuations, score_text):
+    """Expose the text functions as API endpoints (call inside a gr.Blocks context)."""
+    for fn in (next_token, generate_text, continuations, score_text, attention, logit_lens):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=ENGINE_CONCURRENCY)

@@ -20,6 +20,8 @@ from genmodels.ui.text.views import (
     on_continuations,
     on_example_step,
     on_generate,
+    on_head,
+    on_inside,
     on_next_token,
     on_pick_token,
     on_reset_next_token,
@@ -56,6 +58,26 @@ The sliders act on the model's scores (logits) $z$ in this order:
 
 The kept tokens are renormalized and one is drawn with the seed. Same seed, same settings, same token.
 """
+
+
+INSIDE_HELP = r"""
+How the distribution on **Next token** is computed, from one real forward pass over the prompt on the left. The text
+becomes **tokens**; each token's **embedding**, a vector of $d$ numbers, starts a *residual stream* that flows up
+through the blocks. In each block, **attention** lets every token read from the tokens before it (never after them:
+the causal mask), and an **MLP** reworks each position on its own; both add their result to the stream. At the
+end the final norm and the **unembedding** turn the last position's vector into a score for every token of the
+vocabulary. The **logit lens** applies that last step after every block, to watch the prediction form.
+Heads specialize: some look at the token just before each one (a stripe beside the diagonal), some at the start.
+"""
+# The head whose whole matrix the view opens on: in the committed weights a previous-token head (61% of each token's
+# attention on the token just before it, for the first example prompt), the clearest pattern of the sixteen.
+INSIDE_LAYER, INSIDE_HEAD = 4, 4
+
+
+def model_shape() -> tuple[int, int]:
+    """Blocks and heads per block of the committed GPT, read from its JSON (the model itself loads on first use)."""
+    config = (read_log(Path(ASSET_DIR) / "gpt.json") or {}).get("config", {})
+    return config.get("n_layer", 1), config.get("n_head", 1)
 
 
 def training_figure():
@@ -106,7 +128,7 @@ def build_tab(page: gr.Blocks) -> dict:
     """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO, latex_delimiters=LATEX)
     add_equations("text")
-    next_state, steps_state = gr.State(None), gr.State(None)
+    next_state, steps_state, inside_state = gr.State(None), gr.State(None), gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             prompt = gr.Textbox(EXAMPLE_PROMPTS["A king's command"], label="Prompt", lines=5,
@@ -133,6 +155,25 @@ def build_tab(page: gr.Blocks) -> dict:
                                              elem_id="next-token-stats")
                     distribution_plot = gr.Plot(label="Next-token distribution", elem_id="next-token-plot")
                     cumulative_plot = gr.Plot(label="Cumulative probability (top-p)", elem_id="cumulative-plot")
+                with gr.Tab("Inside the model", id="inside") as inside_tab:
+                    gr.Markdown(INSIDE_HELP, latex_delimiters=LATEX)
+                    inside_button = gr.Button("Look inside, for the prompt on the left", variant="primary",
+                                              elem_id="inside-button")
+                    inside_summary = gr.Markdown(elem_id="inside-summary")
+                    inside_flow = gr.HTML(label="The forward pass, with this prompt's shapes", elem_id="inside-flow")
+                    inside_tokens = gr.HTML(label="The prompt as the model reads it", elem_id="inside-tokens")
+                    heads_plot = gr.Plot(label="Attention from the last token, in every head (darker: more)",
+                                         elem_id="inside-heads")
+                    blocks, heads = model_shape()
+                    with gr.Row():
+                        layer = gr.Slider(1, blocks, value=min(INSIDE_LAYER, blocks), step=1, label="Block",
+                                          elem_id="inside-layer")
+                        head = gr.Slider(1, heads, value=min(INSIDE_HEAD, heads), step=1, label="Head",
+                                         elem_id="inside-head")
+                    matrix_plot = gr.Plot(label="One head: what each token looks at (a row sums to 100%)",
+                                          elem_id="inside-matrix")
+                    lens_table = gr.HTML(label="The logit lens: the prediction forming, block by block",
+                                         elem_id="inside-lens")
                 with gr.Tab("Generate", id="generate"):
                     with gr.Row():
                         max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=200, step=1, label="Tokens to generate",
@@ -192,6 +233,15 @@ def build_tab(page: gr.Blocks) -> dict:
         listen(slider.change, redraw, sampling | {"state": next_state}, next_outputs,
                api_name=f"ui_redraw_{slider.elem_id}", api_visibility="private", trigger_mode="always_last",
                show_progress="hidden")
+    looking = {"prompt": prompt, "layer": layer, "head": head, "state": inside_state}
+    inside_outputs = [inside_state, inside_summary, inside_flow, inside_tokens, heads_plot, matrix_plot, lens_table]
+    on_arrival(page, by_name(on_inside, list(looking)), looking, inside_outputs, "ui_inside")
+    for event, name in ((inside_button.click, "ui_inside"), (inside_tab.select, "ui_inside_tab")):
+        listen(event, on_inside, looking, inside_outputs, api_name=name, api_visibility="private")
+    for slider in (layer, head):
+        listen(slider.change, on_head, {"layer": layer, "head": head, "state": inside_state}, [heads_plot, matrix_plot],
+               api_name=f"ui_{slider.elem_id.replace('-', '_')}", api_visibility="private", show_progress="hidden",
+               trigger_mode="always_last")
     generation = listen(generate_button.click, on_generate, drawing | {"max_new_tokens": max_new_tokens},
                         [generated, generation_stats, steps_state, token_index, token_plot, token_stats],
                         api_name="ui_generate", api_visibility="private")

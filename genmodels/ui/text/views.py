@@ -1,13 +1,14 @@
 """The text tab's page handlers: build the family's request from the widgets, call it, draw the result."""
 import html
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import gradio as gr
 
 from genmodels.text import explain
 from genmodels.text import requests as family
-from genmodels.text.tokenizer import token_texts
+from genmodels.text.tokenizer import END_OF_TEXT, token_texts
 from genmodels.ui import plots
+from genmodels.ui.text import plots as inside_plots
 from genmodels.ui.hosting import QUICK, TEXT, answers, on_gpu
 
 PROBABILITY_BINS = [(0.5, "p ≥ 50%"), (0.1, "10–50%"), (0.01, "1–10%"), (0.0, "p < 1%")]
@@ -161,3 +162,32 @@ def on_score(text):
                f"{result.bits_per_token:.2f} bits per token). Lower means the model found the text more "
                "predictable; training minimizes exactly this quantity (in nats) on the training plays.")
     return marks, plots.surprisal_figure(result.tokens, result.surprisal_bits), summary
+
+
+@on_gpu(QUICK)
+def on_inside(prompt, layer, head, state):
+    """One forward over the prompt, read from inside: the data flow, the tokens, every head's attention, the logit
+    lens. A prompt already shown is not run again (selecting the tab twice costs nothing)."""
+    if state is not None and state.request.prompt == prompt:
+        return [gr.skip()] * 7
+    result = family.look_inside(family.InsideRequest.build(prompt=prompt, layer=layer, head=head))
+    labels = inside_plots.token_labels(result.tokens, END_OF_TEXT)
+    pick = result.lens[-1]["pick"]
+    first = next(row["after"] for row in result.lens if row["pick"]["rank"] == 1)
+    summary = (f"Reading **{len(result.ids)} tokens**, the model's most likely next token is "
+               f"`{inside_plots.token_labels([pick['token']], END_OF_TEXT)[0]}` ({pick['prob']:.0%}); it first comes "
+               f"out on top in the logit lens at: **{first}**." + (f"  \n_{result.note}_" if result.note else ""))
+    return (result, summary, inside_plots.flow_html(result.flow), inside_plots.tokens_html(labels, result.ids),
+            *on_head(layer, head, result), inside_plots.lens_html(result.lens, END_OF_TEXT))
+
+
+@answers
+def on_head(layer, head, state):
+    """Every head's attention from the last token, and the chosen head's whole matrix (the model does not run)."""
+    if state is None:
+        return gr.skip(), gr.skip()
+    request = family.InsideRequest.build(prompt=state.request.prompt, layer=layer, head=head)
+    view = replace(state, request=request).attention_json()
+    labels = inside_plots.token_labels(view["tokens"], END_OF_TEXT)
+    return (inside_plots.heads_figure(labels, view["last_token"], request.layer, request.head),
+            inside_plots.matrix_figure(labels, view["matrix"], request.layer, request.head))
