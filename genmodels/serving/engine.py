@@ -153,6 +153,7 @@ class Engine:
         if not self.take_turn():
             return False
         try:
+            self.tidy()
             self.admit()
             self.tick()
             self.leave_finished()
@@ -168,8 +169,7 @@ class Engine:
         """Free the rows of stopped jobs now, unless a tick in progress will."""
         if self.take_turn():
             try:
-                self.drop_stopped()
-                self.leave_finished()
+                self.tidy()
             finally:
                 self.end_turn()
 
@@ -185,9 +185,6 @@ class Engine:
 
     def admit(self) -> None:
         """Start waiting jobs in arrival order while their rows fit; the oldest is never overtaken for long."""
-        if not self.waiting:
-            return
-        self.drop_stopped()
         with self.lock:
             joining = []
             free = self.capacity - self.rows_in_use()
@@ -216,6 +213,11 @@ class Engine:
         for job in [j for j in self.active if j.cancelled.is_set() and not j.done]:
             job.fail(RequestError("Stopped."))
 
+    def tidy(self) -> None:
+        """Fail the jobs whose callers stopped reading and free the rows of every job that is done."""
+        self.drop_stopped()
+        self.leave_finished()
+
     def leave_finished(self) -> None:
         """Free the rows of every job that finished or failed."""
         for job in [j for j in self.active if j.done]:
@@ -223,9 +225,7 @@ class Engine:
             self.release(job)
 
     def tick(self) -> None:
-        """Drop stopped jobs, run one batched step for the rest, and let finished jobs leave."""
-        self.drop_stopped()
-        self.leave_finished()
+        """One batched step for every active job (drive tidies up before it and lets finished jobs leave after)."""
         if not self.active:
             return
         jobs = list(self.active)
