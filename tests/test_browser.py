@@ -38,6 +38,8 @@ def test_next_token_draws_the_distribution_and_sliders_redraw_it(page):
     prompt = page.locator("#text-prompt textarea")
     prompt.fill("KING.\nBring me the map, and let the council wait.\n\nQUEEN.\n")
     page.click("#next-token-button")
+    # the arrival view has drawn the plot already: wait for the click's own answer, the drawn token appended
+    page.wait_for_function("document.querySelector('#text-prompt textarea').value.length > 58", timeout=TIMEOUT)
     page.wait_for_selector("#next-token-plot .js-plotly-plot .bars path", timeout=TIMEOUT)
     page.wait_for_selector("#cumulative-plot .js-plotly-plot", timeout=TIMEOUT)
     stats = page.locator("#next-token-stats")
