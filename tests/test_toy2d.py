@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from genmodels.gan import toy2d, toy_data
-from genmodels.gan.toy2d import GRID_SIZE, N_POINTS, PRESETS, History, ToyGAN, ToySettings
+from genmodels.gan.toy2d import GRID_SIZE, HISTORY_KEYS, N_POINTS, PRESETS, ToyGAN, ToySettings
+from genmodels.lab.parts import History
 from genmodels.gan.toy_data import DATASETS, mode_coverage, sample_real, sliced_wasserstein
 
 RING, COLLAPSE = "Ring of 8: converges", "Ring of 8: mode collapse"
@@ -190,7 +191,7 @@ def test_the_step_cap_is_enforced(monkeypatch):
 
 
 def test_history_stays_bounded_and_evenly_spaced():
-    history = History(cap=8)
+    history = History(HISTORY_KEYS, cap=8)
     for step in range(1, 1001):
         history.add((step, 0.0, 0.0, 0.5, 0.5))
     steps = history.as_arrays()["step"]

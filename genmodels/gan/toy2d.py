@@ -6,7 +6,7 @@ D maximizes log D(x) + log(1 - D(G(z))); G minimizes log(1 - D(G(z))) ("minimax"
 """
 import math
 import reprlib
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
@@ -14,7 +14,8 @@ from torch import nn
 
 from genmodels.gan.latent import latent_plane, quantile_grid
 from genmodels.gan.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
-from genmodels.gan.toy_data import COVER_FRACTION, DATASETS, mode_coverage, sample_real, sliced_wasserstein
+from genmodels.gan.toy_data import COVER_FRACTION, DATASETS, ToyDistribution, mode_coverage, sliced_wasserstein
+from genmodels.lab.parts import History, is_number, is_whole, jsonable, mlp
 from genmodels.runtime import make_generator
 
 LOSSES = GENERATOR_LOSSES
@@ -27,20 +28,10 @@ DEPTH_RANGE = (1, 4)  # hidden layers in G and in D
 SEED_RANGE = (0, 2**31 - 1)
 LIVE_SETTINGS = ("loss", "lr_g", "lr_d", "d_steps")  # these change mid-run; any other change starts a new run
 MAX_TOTAL_STEPS = 20_000  # a session refuses to train past this many G updates; reset() starts over
-HISTORY_POINTS = 2_000  # the loss history keeps at most this many rows (downsampled, never truncated)
 N_POINTS = 512  # fixed real points and generated points from a fixed latent batch, in every snapshot
 GRID_SIZE = 48  # D's P(real) is evaluated on a GRID_SIZE x GRID_SIZE grid over the extent
+HISTORY_KEYS = ("step", "loss_d", "loss_g", "d_real", "d_fake")
 MESH_SIZE = 20  # G's manifold is drawn from a MESH_SIZE x MESH_SIZE latent grid: one G pass per snapshot
-
-
-def is_number(value) -> bool:
-    """An int or float (Python or numpy), not a bool."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def is_whole(value, lo: int, hi: int) -> bool:
-    """A whole number (3 or 3.0) in [lo, hi]."""
-    return is_number(value) and lo <= value <= hi and value == int(value)
 
 
 @dataclass
@@ -88,54 +79,6 @@ PRESETS = {
 }
 
 
-def mlp(sizes: list[int], activation, generator: torch.Generator) -> nn.Sequential:
-    """Linear layers sizes[0] -> ... -> sizes[-1] with `activation` between them; PyTorch's default init
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn from `generator`."""
-    layers = []
-    for d_in, d_out in zip(sizes, sizes[1:]):
-        linear, bound = nn.utils.skip_init(nn.Linear, d_in, d_out), 1 / math.sqrt(d_in)  # no global RNG draws
-        with torch.no_grad():
-            linear.weight.uniform_(-bound, bound, generator=generator)
-            linear.bias.uniform_(-bound, bound, generator=generator)
-        layers += [linear, activation()]
-    return nn.Sequential(*layers[:-1])
-
-
-class History:
-    """Per-step losses, D(x) and D(G(z)); at most `cap` rows: when full, the stride doubles and odd rows go."""
-    KEYS = ("step", "loss_d", "loss_g", "d_real", "d_fake")
-
-    def __init__(self, cap: int = HISTORY_POINTS):
-        self.cap, self.stride, self.rows = cap, 1, []
-
-    def add(self, row: tuple) -> None:
-        if row[0] % self.stride:
-            return
-        self.rows.append(row)
-        if len(self.rows) >= self.cap:
-            self.stride *= 2
-            self.rows = [r for r in self.rows if r[0] % self.stride == 0]
-
-    def as_arrays(self) -> dict[str, np.ndarray]:
-        table = np.array(self.rows, dtype=np.float64).reshape(-1, len(self.KEYS))  # (rows, 5)
-        return {key: table[:, i] for i, key in enumerate(self.KEYS)}
-
-
-def jsonable(value):
-    """Numpy arrays and floats (also inside dicts and dataclasses) as lists of floats rounded to 4 digits, NaN/inf as
-    None."""
-    if is_dataclass(value):
-        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {key: jsonable(v) for key, v in value.items()}
-    if not isinstance(value, (np.ndarray, float)):
-        return value
-    array = np.asarray(value, dtype=np.float64)
-    out = np.asarray(np.round(array, 4), dtype=object)
-    out[~np.isfinite(array)] = None
-    return out.tolist()
-
-
 @dataclass
 class Manifold:
     """G over a grid of latents (latent.latent_plane): the plane of the first two noise coordinates at Gaussian
@@ -159,7 +102,7 @@ class Snapshot:
     grid_x: np.ndarray  # (GRID_SIZE,)
     grid_y: np.ndarray  # (GRID_SIZE,)
     d_grid: np.ndarray  # (GRID_SIZE, GRID_SIZE) D's P(real) at (grid_x[j], grid_y[i]) in row i, column j
-    history: dict[str, np.ndarray]  # History.KEYS -> (rows,)
+    history: dict[str, np.ndarray]  # HISTORY_KEYS -> (rows,)
     last: dict[str, float]  # loss_d, loss_g, d_real, d_fake of the latest step (empty at step 0)
     mode_shares: np.ndarray | None  # (K,) share of fake points within 3 sigma of each mode; None for moons
     modes_covered: int | None  # modes holding >= COVER_FRACTION of the fake points; None for moons
@@ -178,13 +121,18 @@ class Snapshot:
 class ToyGAN:
     """One training session: its own nets, optimizers, random generator and bounded history; reset() restarts it."""
 
-    def __init__(self, settings: ToySettings):
-        self.settings = settings.validate()
+    def __init__(self, settings: ToySettings, data: ToyDistribution | None = None):
+        """data replaces the named data set of settings.dataset (the 2-D lab's clicked points)."""
+        self.settings, self.custom_data = settings.validate(), data
         self.reset()
+
+    @property
+    def data(self) -> ToyDistribution:
+        return self.custom_data or DATASETS[self.settings.dataset]
 
     def reset(self) -> None:
         """Rebuild everything from the settings and seed: the run starts again at step 0."""
-        s, dist = self.settings, DATASETS[self.settings.dataset]
+        s, dist = self.settings, self.data
         init = make_generator(s.seed)  # weights, the training seed, then the fixed points, in this order
         hidden = [s.hidden] * s.depth
         self.G = mlp([s.latent_dim, *hidden, 2], nn.ReLU, init)  # z (B, latent_dim) -> x (B, 2)
@@ -193,16 +141,16 @@ class ToyGAN:
         self.rng = make_generator(int(torch.randint(2**62, (), generator=init)))  # all training draws
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999))
-        self.real = sample_real(s.dataset, N_POINTS, init)  # (N_POINTS, 2)
+        self.real = dist.sample(N_POINTS, init)  # (N_POINTS, 2)
         self.z = torch.randn(N_POINTS, s.latent_dim, generator=init)  # (N_POINTS, latent_dim)
-        self.distance_floor = float(np.mean([sliced_wasserstein(sample_real(s.dataset, N_POINTS, init), self.real)
+        self.distance_floor = float(np.mean([sliced_wasserstein(dist.sample(N_POINTS, init), self.real)
                                              for _ in range(8)]))  # what a perfect generator would score
         xmin, xmax, ymin, ymax = dist.extent
         self.grid_x, self.grid_y = torch.linspace(xmin, xmax, GRID_SIZE), torch.linspace(ymin, ymax, GRID_SIZE)
         gy, gx = torch.meshgrid(self.grid_y, self.grid_x, indexing="ij")
         self.grid = torch.stack([gx.flatten(), gy.flatten()], 1)  # (GRID_SIZE**2, 2), row-major in y
         self.steps, self.diverged, self.message = 0, False, ""
-        self.history, self.last = History(), {}
+        self.history, self.last = History(HISTORY_KEYS), {}
 
     def adopt(self, settings: ToySettings) -> bool:
         """Take new settings: the loss, learning rates and D steps apply from the next step on, a change to
@@ -230,7 +178,7 @@ class ToyGAN:
             raise RuntimeError(f"this session reached the limit of {MAX_TOTAL_STEPS} steps: reset to start again")
         s = self.settings
         for _ in range(s.d_steps):
-            x = sample_real(s.dataset, s.batch_size, self.rng)  # (B, 2)
+            x = self.data.sample(s.batch_size, self.rng)  # (B, 2)
             with torch.no_grad():
                 fake = self.G(self._noise())  # (B, 2)
             real_logit, fake_logit = self.D(x), self.D(fake)  # (B,), (B,)
@@ -290,7 +238,7 @@ class ToyGAN:
 
     def snapshot(self) -> Snapshot:
         """Real and generated points, D's P(real) on the grid, where G's loss pushes each fake point, metrics."""
-        dist = DATASETS[self.settings.dataset]
+        dist = self.data
         fake = self.G(self.z).detach().requires_grad_()  # (N_POINTS, 2)
         loss_g = generator_loss(self.D(fake), self.settings.loss) * N_POINTS  # the sum: per-point gradients
         push = -torch.autograd.grad(loss_g, fake)[0]  # (N_POINTS, 2)

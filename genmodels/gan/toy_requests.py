@@ -101,5 +101,5 @@ def toy_manifold(run: ToyGAN | None, request: ManifoldRequest) -> ManifoldResult
     """The session's run's G on the request's latent grid, now."""
     if run is None:
         raise RequestError("This session has no run yet: train it first (toy_gan_step, or Train on the page).")
-    return ManifoldResult(run.steps, run.settings.dataset, toy2d.DATASETS[run.settings.dataset].extent,
+    return ManifoldResult(run.steps, run.settings.dataset, run.data.extent,
                           run.real.numpy(), run.manifold(request.grid_lines))
