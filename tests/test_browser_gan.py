@@ -63,3 +63,26 @@ def test_play_keeps_training_and_redrawing_until_pause(page):
     step = int(paused.split("Step ")[1].split()[0].replace(",", ""))
     assert 100 <= step < 2000
     assert not page.console_errors, page.console_errors
+
+
+def test_a_phone_link_restores_the_collapse_preset_then_step_d_and_step_g_update_one_network(page, app_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{app_url}/?tab=gan&gan.view=live&gan.toy_lr_g=0.002&gan.toy_lr_d=0.0002", wait_until="load")
+    page.wait_for_selector("#toy-stats:has-text('Step 0')", timeout=TIMEOUT)
+    preset = "document.querySelector('#toy-preset input')?.value"
+    page.wait_for_function(f"{preset} === 'Ring of 8: mode collapse'", timeout=TIMEOUT)  # the box follows the link
+    page.click("#toy-step-d")
+    page.wait_for_selector("#toy-stats:has-text('Step 0, 1 D update ')", timeout=TIMEOUT)
+    page.click("#toy-step-g")
+    page.wait_for_selector("#toy-stats:has-text('Step 1, 1 D update ')", timeout=TIMEOUT)
+    plane = page.locator("#toy-plane .js-plotly-plot").bounding_box()
+    assert plane["width"] >= 300  # the plane fills a phone's width; its colour bar sits under it
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    cut = page.evaluate("""Array.from(document.querySelectorAll('.katex-display')).filter(e => e.offsetParent)
+        .filter(e => getComputedStyle(e).overflowX === 'visible' && e.scrollWidth > e.clientWidth + 1).length""")
+    assert cut == 0  # a wide equation scrolls in its own box
+    screenshot(page, "gan-toy-phone")
+    page.locator("#toy-lr-g input").fill("0.003")
+    page.locator("#toy-lr-g input").press("Tab")
+    page.wait_for_function(f"{preset} === 'Custom'", timeout=TIMEOUT)  # a hand-edited setting matches no preset
+    assert not page.console_errors, page.console_errors

@@ -6,7 +6,7 @@ import gradio as gr
 import pytest
 import torch
 
-from genmodels.gan import runs, toy_requests
+from genmodels.gan import runs, toy2d, toy_requests
 from genmodels.gan.toy2d import ToyGAN, ToySettings
 from genmodels.ui.gan import toy, views
 
@@ -106,3 +106,37 @@ def test_a_discriminator_worse_than_chance_is_explained_not_left_beside_the_50_p
     collapsed = views.on_discriminate("collapsed", 128, 0)[1]
     healthy = views.on_discriminate("healthy", 128, 0)[1]
     assert "consistently wrong" in collapsed and "consistently wrong" not in healthy
+
+
+def test_step_d_and_step_g_update_one_network_each_and_say_how_they_count(one_thread):
+    run, plane, curves, text, numbers = toy.toy_gan_update(None, "g", **TOY)
+    assert (numbers["step"], numbers["d_updates"]) == (1, 0) and "generator update alone" in text
+    run, plane, curves, text, numbers = toy.toy_gan_update(run, "d", **TOY)
+    assert (numbers["step"], numbers["d_updates"]) == (1, 1) and "not to the step count" in text
+    assert run_toy(run, 50)[-1][-1]["d_updates"] == 51  # Train continues the same run
+    assert {trace.name for trace in plane.data} >= {"real data", "generated", "trails", "G's push"}
+    with pytest.raises(gr.Error, match="Part"):
+        toy.toy_gan_update(run, "both", **TOY)
+
+
+def test_the_preset_box_names_the_matching_preset_or_custom():
+    for name, preset in toy.PRESETS.items():
+        assert toy_requests.preset_of(**toy.apply_preset(name)) == name
+    collapse = toy.apply_preset("Ring of 8: mode collapse")
+    assert toy_requests.preset_of(**(collapse | dict(seed=3))) == toy_requests.CUSTOM
+    assert toy_requests.preset_of(**(collapse | dict(lr_g=float("nan")))) == toy_requests.CUSTOM
+
+
+def test_the_plane_draws_trails_arrows_with_heads_and_a_colour_bar_under_it(one_thread):
+    run = run_toy(None, 100)[-1][0]
+    figure = toy.draw(run.snapshot())[0]
+    traces = {trace.name: trace for trace in figure.data}
+    trail = traces["trails"].x
+    assert trail.count(None) == 128 and len(trail) == 128 * 3  # a subset of points: step 50, now, a break
+    arrows = traces["G's push"].x
+    assert 0 < arrows.count(None) <= 2 * 48 and len(arrows) == 7 * arrows.count(None) // 2  # shaft + head each
+    order = [trace.name for trace in figure.data]
+    assert order.index("G's push") < order.index("real data") < order.index("generated")  # points on top
+    assert figure.data[0].colorbar.orientation == "h"
+    real, fake = traces["real data"].marker, traces["generated"].marker
+    assert real.color != fake.color and real.symbol != fake.symbol and fake.line.width >= 1

@@ -53,6 +53,7 @@ MODEL_HANDLERS = {  # api_name: the handler streams
     "ui_pixels_inspect": False,
 }
 NO_MODEL = ["ui_reset_next_token", "ui_scrub", "ui_pick_token", "compare_report", "ui_text_lessons", "toy_gan_step",
+            "toy_gan_step_d", "toy_gan_step_g",
             "gan_manifold", "ui_inside_layer", "ui_inside_head"]
 
 

@@ -211,3 +211,61 @@ def test_the_push_on_fake_points_raises_d_and_the_snapshot_is_plain_json():
     assert len(data["real"]) == len(data["fake"]) == len(data["push"]) == N_POINTS
     assert np.array(data["d_grid"]).shape == (GRID_SIZE, GRID_SIZE) and data["step"] == 30
     assert data["modes_covered"] == snap.modes_covered and len(data["history"]["loss_d"]) == 30
+
+
+def test_a_step_is_d_steps_lone_d_updates_then_a_lone_g_update_and_only_g_counts():
+    settings = replace(ToySettings(), hidden=32, batch_size=64, d_steps=2)
+    whole, parts = ToyGAN(settings), ToyGAN(settings)
+    for _ in range(3):
+        expected = whole.step()
+        parts.step_d(), parts.step_d()
+        assert parts.step_g() == expected  # one implementation: the same draws, the same numbers
+    assert_same_snapshot(whole.snapshot(), parts.snapshot())
+    assert (whole.steps, whole.d_updates) == (3, 6)
+    before = parts.snapshot()
+    parts.step_d()  # D alone: the background changes, the points and the step counter do not
+    after = parts.snapshot()
+    assert (after.step, after.d_updates) == (3, 7) and np.array_equal(after.fake, before.fake)
+    assert not np.array_equal(after.d_grid, before.d_grid) and len(after.history["step"]) == 3
+    parts.step_g()  # G alone: one more step and one more history row, D untouched
+    final = parts.snapshot()
+    assert (final.step, final.d_updates) == (4, 7) and np.array_equal(final.d_grid, after.d_grid)
+    assert final.history["step"][-1] == 4 and final.history["loss_d"][-1] == parts.last["loss_d"]
+
+
+def test_a_lone_g_update_before_any_d_update_records_no_d_figures():
+    gan = ToyGAN(replace(ToySettings(), hidden=32, batch_size=64))
+    assert set(gan.step_g()) == {"loss_g", "d_fake"}
+    data = json.loads(json.dumps(gan.snapshot().to_dict(), allow_nan=False))
+    assert data["history"]["loss_d"] == [None] and data["history"]["step"] == [1]
+
+
+def test_lone_updates_obey_divergence_and_the_step_cap(monkeypatch):
+    monkeypatch.setattr(toy2d, "MAX_TOTAL_STEPS", 2)
+    gan = ToyGAN(replace(ToySettings(), hidden=32, batch_size=64))
+    gan.step_g(), gan.step_g()
+    for update in (gan.step_d, gan.step_g):
+        with pytest.raises(RuntimeError, match="limit of 2 steps"):
+            update()
+    gan.reset()
+    with torch.no_grad():
+        gan.D[0][0].weight[0, 0] = float("nan")
+    gan.step_d()
+    assert gan.diverged and "D weights" in gan.message
+    with pytest.raises(RuntimeError, match="diverged"):
+        gan.step_g()
+
+
+def test_the_trail_keeps_the_last_redraws_of_each_generated_point():
+    gan = ToyGAN(replace(ToySettings(), hidden=32, batch_size=64))
+    positions = [gan.snapshot().fake]
+    assert gan.snapshot().trail.shape == (0, N_POINTS, 2)  # a redraw at the same step adds nothing
+    for _ in range(toy2d.TRAIL + 2):
+        list(gan.train(3, every=3))
+        positions.append(gan.snapshot().fake)
+    gan.step_d()  # D alone moves no point: the trail stays
+    snap = gan.snapshot()
+    assert snap.trail.shape == (toy2d.TRAIL, N_POINTS, 2)
+    assert np.array_equal(snap.trail, np.stack(positions[-toy2d.TRAIL - 1:-1]))  # oldest first, current left out
+    gan.reset()
+    assert gan.snapshot().trail.shape == (0, N_POINTS, 2)

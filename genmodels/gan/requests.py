@@ -42,6 +42,7 @@ LIMITS = {
     "hidden": Bound("Neurons per layer", *toy2d.HIDDEN_RANGE, integer=True),
     "depth": Bound("Hidden layers", *toy2d.DEPTH_RANGE, integer=True),
     "preset": Choice("Preset", tuple(toy2d.PRESETS)),
+    "part": Choice("Part", ("d", "g")),  # which network a lone update trains: the discriminator or the generator
     "grid_lines": Bound("Grid lines", 2, 64, integer=True),  # per side of the manifold's latent grid: one G pass
 }
 MAX_SAMPLES = LIMITS["count"].high

@@ -1,12 +1,13 @@
 """Live 2-D GAN in the spirit of GAN Lab (Kahng et al. 2019): toy mixtures, MLP G and D, one seeded session.
 
-A step is `d_steps` discriminator updates then one generator update (Goodfellow et al. 2014, Algorithm 1).
+A step is `d_steps` discriminator updates then one generator update (Goodfellow et al. 2014, Algorithm 1); the step
+counter counts generator updates, and a lone discriminator update (Step D) adds to `d_updates` only.
 D maximizes log D(x) + log(1 - D(G(z))); G minimizes log(1 - D(G(z))) ("minimax") or -log D(G(z))
 ("non-saturating"). Everything runs on the CPU: the nets are too small to gain from a GPU.
 """
 import math
 import reprlib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -15,7 +16,7 @@ from torch import nn
 from genmodels.gan.latent import latent_plane, quantile_grid
 from genmodels.gan.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
 from genmodels.gan.toy_data import COVER_FRACTION, DATASETS, ToyDistribution, mode_coverage, sliced_wasserstein
-from genmodels.lab.parts import History, is_number, is_whole, jsonable, mlp
+from genmodels.lab.parts import History, changes_run, is_number, is_whole, jsonable, mlp, range_errors
 from genmodels.runtime import make_generator
 
 LOSSES = GENERATOR_LOSSES
@@ -32,6 +33,7 @@ N_POINTS = 512  # fixed real points and generated points from a fixed latent bat
 GRID_SIZE = 48  # D's P(real) is evaluated on a GRID_SIZE x GRID_SIZE grid over the extent
 HISTORY_KEYS = ("step", "loss_d", "loss_g", "d_real", "d_fake")
 MESH_SIZE = 20  # G's manifold is drawn from a MESH_SIZE x MESH_SIZE latent grid: one G pass per snapshot
+TRAIL = 4  # each snapshot carries the generated points' positions at the last TRAIL redraws before it
 
 
 @dataclass
@@ -61,10 +63,7 @@ class ToySettings:
                 errors.append(f"{name} must be in (0, {LR_MAX}] (got {reprlib.repr(value)})")
         whole = {"d_steps": D_STEPS_RANGE, "batch_size": BATCH_RANGE, "latent_dim": LATENT_RANGE,
                  "hidden": HIDDEN_RANGE, "depth": DEPTH_RANGE, "seed": SEED_RANGE}
-        for name, (lo, hi) in whole.items():
-            value = getattr(self, name)
-            if not is_whole(value, lo, hi):
-                errors.append(f"{name} must be a whole number in [{lo}, {hi}] (got {reprlib.repr(value)})")
+        errors += range_errors(self, whole)
         if errors:
             raise ValueError("; ".join(errors))
         return replace(self, lr_g=float(self.lr_g), lr_d=float(self.lr_d),
@@ -92,18 +91,20 @@ class Manifold:
 @dataclass
 class Snapshot:
     """What the UI draws after some steps; every array is numpy, to_dict() turns it into plain JSON."""
-    step: int
+    step: int  # generator updates
+    d_updates: int  # discriminator updates, those of Step D included
     dataset: str
     extent: tuple[float, float, float, float]  # (xmin, xmax, ymin, ymax)
     real: np.ndarray  # (N_POINTS, 2) the same real points in every snapshot of a session
     fake: np.ndarray  # (N_POINTS, 2) G(z) for a fixed latent batch
+    trail: np.ndarray  # (T, N_POINTS, 2) `fake` at up to TRAIL earlier redraws of this run, oldest first; T may be 0
     push: np.ndarray  # (N_POINTS, 2) -d loss_G / d x at each fake point: where G's loss moves it
     manifold: Manifold  # G over a MESH_SIZE x MESH_SIZE latent grid
     grid_x: np.ndarray  # (GRID_SIZE,)
     grid_y: np.ndarray  # (GRID_SIZE,)
     d_grid: np.ndarray  # (GRID_SIZE, GRID_SIZE) D's P(real) at (grid_x[j], grid_y[i]) in row i, column j
     history: dict[str, np.ndarray]  # HISTORY_KEYS -> (rows,)
-    last: dict[str, float]  # loss_d, loss_g, d_real, d_fake of the latest step (empty at step 0)
+    last: dict[str, float]  # the latest loss_d, d_real (D's update), loss_g and d_fake (empty at step 0)
     mode_shares: np.ndarray | None  # (K,) share of fake points within 3 sigma of each mode; None for moons
     modes_covered: int | None  # modes holding >= COVER_FRACTION of the fake points; None for moons
     n_modes: int | None
@@ -149,15 +150,16 @@ class ToyGAN:
         self.grid_x, self.grid_y = torch.linspace(xmin, xmax, GRID_SIZE), torch.linspace(ymin, ymax, GRID_SIZE)
         gy, gx = torch.meshgrid(self.grid_y, self.grid_x, indexing="ij")
         self.grid = torch.stack([gx.flatten(), gy.flatten()], 1)  # (GRID_SIZE**2, 2), row-major in y
-        self.steps, self.diverged, self.message = 0, False, ""
+        self.steps, self.d_updates, self.diverged, self.message = 0, 0, False, ""
         self.history, self.last = History(HISTORY_KEYS), {}
+        self.trail = []  # the fake points (N_POINTS, 2) of up to TRAIL redraws before the latest one
+        self.latest_fake, self.trail_step = None, None  # the latest redraw's fake points and its step
 
     def adopt(self, settings: ToySettings) -> bool:
         """Take new settings: the loss, learning rates and D steps apply from the next step on, a change to
         anything else (data, seed, sizes) starts a new run. Returns whether the run restarted."""
         settings = settings.validate()
-        restart = any(getattr(settings, f.name) != getattr(self.settings, f.name)
-                      for f in fields(settings) if f.name not in LIVE_SETTINGS)
+        restart = changes_run(self.settings, settings, LIVE_SETTINGS)
         self.settings = settings
         if restart:
             self.reset()
@@ -170,40 +172,74 @@ class ToyGAN:
     def _noise(self) -> torch.Tensor:
         return torch.randn(self.settings.batch_size, self.settings.latent_dim, generator=self.rng)
 
-    def step(self) -> dict[str, float]:
-        """d_steps D updates, then one G update; returns loss_d, loss_g, D(x) and D(G(z)) of this step."""
+    def _check_open(self) -> None:
+        """Raise with the reason when the run cannot train: it diverged, or it reached MAX_TOTAL_STEPS."""
         if self.diverged:
             raise RuntimeError(self.message)
         if self.steps >= MAX_TOTAL_STEPS:
             raise RuntimeError(f"this session reached the limit of {MAX_TOTAL_STEPS} steps: reset to start again")
+
+    def _update_d(self) -> None:
+        """One discriminator update on a fresh real batch and a fresh generated batch."""
         s = self.settings
-        for _ in range(s.d_steps):
-            x = self.data.sample(s.batch_size, self.rng)  # (B, 2)
-            with torch.no_grad():
-                fake = self.G(self._noise())  # (B, 2)
-            real_logit, fake_logit = self.D(x), self.D(fake)  # (B,), (B,)
-            loss_d = discriminator_loss(real_logit, fake_logit)
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.opt_d.step()
+        x = self.data.sample(s.batch_size, self.rng)  # (B, 2)
+        with torch.no_grad():
+            fake = self.G(self._noise())  # (B, 2)
+        real_logit, fake_logit = self.D(x), self.D(fake)  # (B,), (B,)
+        loss_d = discriminator_loss(real_logit, fake_logit)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        self.d_updates += 1
+        self.last |= {"loss_d": loss_d.item(), "d_real": torch.sigmoid(real_logit).mean().item(),
+                      "d_fake": torch.sigmoid(fake_logit).mean().item()}
+
+    def _update_g(self) -> None:
+        """One generator update; it counts as a step and adds a history row with D's latest loss and D(x)."""
+        self.D.requires_grad_(False)  # G's loss flows through D, but D's own gradients would be thrown away
         fake_logit = self.D(self.G(self._noise()))  # (B,)
-        loss_g = generator_loss(fake_logit, s.loss)
+        self.D.requires_grad_(True)
+        loss_g = generator_loss(fake_logit, self.settings.loss)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         self.steps += 1
-        self.last = {"loss_d": loss_d.item(), "loss_g": loss_g.item(),  # D(x) from the last D update,
-                     "d_real": torch.sigmoid(real_logit).mean().item(),  # D(G(z)) from the G update
-                     "d_fake": torch.sigmoid(fake_logit).mean().item()}
-        self.history.add((self.steps, *self.last.values()))
+        self.last |= {"loss_g": loss_g.item(), "d_fake": torch.sigmoid(fake_logit).mean().item()}
+        self.history.add((self.steps, *(self.last.get(key, math.nan) for key in HISTORY_KEYS[1:])))
+
+    def _check_finite(self) -> dict[str, float]:
+        """Mark the run diverged when a loss is no longer finite (a non-finite weight makes the next loss so), naming
+        the weights that went bad; returns the latest values."""
         bad = [k for k, v in self.last.items() if not math.isfinite(v)]
-        bad += [f"{name} weights" for name, net in (("G", self.G), ("D", self.D))
-                if not all(torch.isfinite(p).all() for p in net.parameters())]
+        if bad:
+            bad += [f"{name} weights" for name, net in (("G", self.G), ("D", self.D))
+                    if not all(torch.isfinite(p).all() for p in net.parameters())]
         if bad:
             self.diverged = True
             self.message = (f"training diverged at step {self.steps}: {', '.join(bad)} became NaN or infinite "
                             "(try smaller learning rates); reset to start again")
-        return self.last
+        return dict(self.last)
+
+    def step(self) -> dict[str, float]:
+        """d_steps D updates, then one G update; returns loss_d, D(x) (the last D update), loss_g and D(G(z)) (the
+        G update)."""
+        self._check_open()
+        for _ in range(self.settings.d_steps):
+            self._update_d()
+        self._update_g()
+        return self._check_finite()
+
+    def step_d(self) -> dict[str, float]:
+        """One discriminator update alone (GAN Lab's Step D): the step counter stays, d_updates grows."""
+        self._check_open()
+        self._update_d()
+        return self._check_finite()
+
+    def step_g(self) -> dict[str, float]:
+        """One generator update alone (GAN Lab's Step G): one step, with no discriminator update before it."""
+        self._check_open()
+        self._update_g()
+        return self._check_finite()
 
     def train(self, n_steps: int, every: int = 50):
         """Generator: run n_steps steps (fewer at divergence or at MAX_TOTAL_STEPS), yielding a snapshot
@@ -243,6 +279,9 @@ class ToyGAN:
         loss_g = generator_loss(self.D(fake), self.settings.loss) * N_POINTS  # the sum: per-point gradients
         push = -torch.autograd.grad(loss_g, fake)[0]  # (N_POINTS, 2)
         fake = fake.detach()
+        if self.trail_step is not None and self.trail_step != self.steps:  # G moved: the last redraw joins the trail
+            self.trail = (self.trail + [self.latest_fake])[-TRAIL:]
+        self.trail_step, self.latest_fake = self.steps, fake.numpy()
         with torch.no_grad():
             d_grid = torch.sigmoid(self.D(self.grid)).view(GRID_SIZE, GRID_SIZE)  # (GRID_SIZE, GRID_SIZE)
         shares = covered = in_modes = None
@@ -251,8 +290,9 @@ class ToyGAN:
             covered = int((shares >= COVER_FRACTION).sum())
             shares = shares.numpy()
         return Snapshot(
-            step=self.steps, dataset=self.settings.dataset, extent=dist.extent,
-            real=self.real.numpy().copy(), fake=fake.numpy(), push=push.numpy(), manifold=self.manifold(),
+            step=self.steps, d_updates=self.d_updates, dataset=self.settings.dataset, extent=dist.extent,
+            real=self.real.numpy().copy(), fake=fake.numpy(), trail=np.array(self.trail).reshape(-1, N_POINTS, 2),
+            push=push.numpy(), manifold=self.manifold(),
             grid_x=self.grid_x.numpy().copy(), grid_y=self.grid_y.numpy().copy(), d_grid=d_grid.numpy(),
             history=self.history.as_arrays(), last=dict(self.last),
             mode_shares=shares, modes_covered=covered, n_modes=None if dist.centers is None else len(dist.centers),

@@ -1,6 +1,6 @@
-"""The live 2-D GAN's requests: validated toy settings, a training call that yields snapshots, and the generator's
-manifold; the run itself (a toy2d.ToyGAN) belongs to the caller's session, and its limits are in
-genmodels.gan.requests.LIMITS."""
+"""The live 2-D GAN's requests: validated toy settings, the preset they match, a training call that yields
+snapshots, one lone update of D or G (GAN Lab's Step D and Step G), and the generator's manifold; the run itself
+(a toy2d.ToyGAN) belongs to the caller's session, and its limits are in genmodels.gan.requests.LIMITS."""
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -13,6 +13,7 @@ from genmodels.gan.toy2d import Manifold, Snapshot, ToyGAN, ToySettings, jsonabl
 from genmodels.runtime import timer
 
 REDRAW_EVERY = 50  # steps between snapshots: drawing one costs less than training 50 steps (`bench gan`)
+CUSTOM = "Custom"  # what the preset box says when the settings match no preset
 
 
 def toy_settings(**named) -> ToySettings:
@@ -25,6 +26,15 @@ def toy_settings(**named) -> ToySettings:
 
 def toy_preset(name) -> ToySettings:
     return toy2d.PRESETS[LIMITS["preset"].check(name)]
+
+
+def preset_of(**named) -> str:
+    """The name of the preset whose settings are exactly these, else CUSTOM (also for invalid values)."""
+    try:
+        settings = ToySettings(**named).validate()
+    except (TypeError, ValueError):
+        return CUSTOM
+    return next((name for name, preset in toy2d.PRESETS.items() if preset == settings), CUSTOM)
 
 
 @dataclass(frozen=True)
@@ -46,14 +56,20 @@ class ToyUpdate:
     note: str
 
 
-def train_toy(run: ToyGAN | None, request: ToyStepRequest) -> Iterator[ToyUpdate]:
-    """Continue `run` (a new one when None, or when the data, seed or sizes changed), yielding a snapshot every
-    REDRAW_EVERY steps and at the end; the last one's note says how fast it trained."""
-    note = ""
+def session_run(run: ToyGAN | None, settings: ToySettings) -> tuple[ToyGAN, str]:
+    """`run` with `settings` adopted, or a new run when there is none or the data, seed or sizes changed; and a
+    note saying so."""
     if run is None:
-        run = ToyGAN(request.settings)
-    elif run.adopt(request.settings):
-        note = "The data, seed or network sizes changed, so a new run started."
+        return ToyGAN(settings), ""
+    if run.adopt(settings):
+        return run, "The data, seed or network sizes changed, so a new run started."
+    return run, ""
+
+
+def train_toy(run: ToyGAN | None, request: ToyStepRequest) -> Iterator[ToyUpdate]:
+    """Continue `run` (session_run), yielding a snapshot every REDRAW_EVERY steps and at the end; the last one's note
+    says how fast it trained."""
+    run, note = session_run(run, request.settings)
     if run.diverged or run.steps >= toy2d.MAX_TOTAL_STEPS:
         yield ToyUpdate(run, run.snapshot(), "Press **Reset** to start again.")
         return
@@ -65,6 +81,32 @@ def train_toy(run: ToyGAN | None, request: ToyStepRequest) -> Iterator[ToyUpdate
             latest = snapshot
     rate = (run.steps - start) / max(elapsed.seconds, 1e-9)
     yield ToyUpdate(run, latest, f"{note} Trained {run.steps - start} steps at {rate:,.0f} steps/s on the CPU.")
+
+
+@dataclass(frozen=True)
+class ToyPartRequest:
+    """One update of one network alone: part "d" (the discriminator) or "g" (the generator), with `settings`."""
+    settings: ToySettings
+    part: str
+
+    @classmethod
+    def build(cls, part="d", **settings) -> "ToyPartRequest":
+        return cls(toy_settings(**settings), LIMITS["part"].check(part))
+
+
+PART_NOTES = {"d": "One discriminator update alone: the background moved, the generated points did not (a lone D "
+                   "update adds to the D updates, not to the step count).",
+              "g": "One generator update alone: the generated points moved up D's slope and the background stayed "
+                   "(it counts as one step)."}
+
+
+def update_toy(run: ToyGAN | None, request: ToyPartRequest) -> ToyUpdate:
+    """One update of the request's network in `run` (session_run), and the snapshot after it."""
+    run, note = session_run(run, request.settings)
+    if run.diverged or run.steps >= toy2d.MAX_TOTAL_STEPS:
+        return ToyUpdate(run, run.snapshot(), "Press **Reset** to start again.")
+    (run.step_d if request.part == "d" else run.step_g)()
+    return ToyUpdate(run, run.snapshot(), f"{note} {PART_NOTES[request.part]}".strip())
 
 
 @dataclass(frozen=True)

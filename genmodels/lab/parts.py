@@ -1,5 +1,6 @@
 """Small parts the live 2-D models share: whole-number checks, seeded MLPs, a bounded history, JSON-ready values."""
 import math
+import reprlib
 from dataclasses import fields, is_dataclass
 
 import numpy as np
@@ -17,6 +18,17 @@ def is_number(value) -> bool:
 def is_whole(value, lo: int, hi: int) -> bool:
     """A whole number (3 or 3.0) in [lo, hi]."""
     return is_number(value) and lo <= value <= hi and value == int(value)
+
+
+def range_errors(settings, ranges: dict[str, tuple[int, int]]) -> list[str]:
+    """A message for each named field of `settings` that is not a whole number in its (lo, hi) range."""
+    return [f"{name} must be a whole number in [{lo}, {hi}] (got {reprlib.repr(getattr(settings, name))})"
+            for name, (lo, hi) in ranges.items() if not is_whole(getattr(settings, name), lo, hi)]
+
+
+def changes_run(old, new, live: tuple[str, ...]) -> bool:
+    """Whether settings `new` differ from `old` in a field outside `live`: such a change starts a new run."""
+    return any(getattr(new, f.name) != getattr(old, f.name) for f in fields(new) if f.name not in live)
 
 
 def mlp(sizes: list[int], activation, generator: torch.Generator) -> nn.Sequential:

@@ -1,7 +1,12 @@
 """Pure plotly figure builders for the GAN tab: data in, figure out (Okabe-Ito colors, color-blind safe)."""
 import plotly.graph_objects as go
 
-from genmodels.ui.plots import BLACK, BLUE, GREEN, GREY, ORANGE, SKY, VERMILLION, styled
+from genmodels.ui.plots import BLACK, BLUE, GREEN, GREY, ORANGE, SKY, VERMILLION, below_legend, styled
+
+DARK_GREEN = "#00654A"  # Okabe-Ito's bluish green, darkened: real points stay readable on the heat map's orange
+PUSH_GREY = "#555555"
+# D's P(real) as a background: ColorBrewer's PuOr (color-blind safe) without its darkest ends, so points stay readable
+D_SCALE = [[0, "#8073ac"], [0.25, "#d8daeb"], [0.5, "#f7f7f7"], [0.75, "#fee0b6"], [1, "#f1a340"]]
 
 
 def training_curves_figure(history: dict, title: str, keys=("loss_d", "loss_g", "d_real", "d_fake")) -> go.Figure:
@@ -18,7 +23,7 @@ def training_curves_figure(history: dict, title: str, keys=("loss_d", "loss_g", 
     fig.update_layout(yaxis=dict(title="loss"), yaxis2=dict(title="mean P(real)", overlaying="y", side="right",
                                                             range=[0, 1]))
     fig.update_xaxes(title="step")
-    return styled(fig, title, height=320)
+    return below_legend(styled(fig, title, height=420))  # four entries wrap over the title in a narrow column
 
 
 def latent_norms_figure(linear: list[float], spherical: list[float], typical: float) -> go.Figure:
@@ -43,7 +48,7 @@ def p_real_histogram_figure(real: list[float], fake: list[float], title: str) ->
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title="discriminator's P(real)", range=[0, 1])
     fig.update_yaxes(title="images")
-    return styled(fig, title, height=320)
+    return below_legend(styled(fig, title, height=380))  # on a phone a legend on top covered the title
 
 
 def class_histograms_figure(names: list[str], histograms: dict[str, list[float]]) -> go.Figure:
@@ -55,40 +60,79 @@ def class_histograms_figure(names: list[str], histograms: dict[str, list[float]]
     fig.add_hline(y=0.1, line=dict(color=GREY, dash="dot"), annotation_text="uniform (10%)")
     fig.update_yaxes(title="share of samples", tickformat=".0%", rangemode="tozero")
     fig.update_layout(barmode="group")
-    return styled(fig, "Which classes the generators draw (judged by the classifier)", height=340)
+    return styled(fig, "Which classes the generators draw<br><sup>judged by the classifier</sup>", height=340)
 
 
-def arrow_segments(points: list, vectors: list, longest: float) -> tuple[list, list]:
-    """Line segments from each point along its vector, scaled so the longest is `longest`; None breaks lines
-    (plotly's way to draw many segments as one trace). Points or vectors with a None (non-finite) are skipped."""
+def arrow_segments(points: list, vectors: list, longest: float, head: float = 0.3) -> tuple[list, list]:
+    """Arrows from each point along its vector as None-broken line segments (plotly's way to draw many in one trace):
+    a shaft of length longest * sqrt(|v| / max |v|), so weak pushes stay visible, and two head strokes of `head`
+    times the shaft at +-25 degrees. Points or vectors with a None (non-finite) and pushes under 5% of the strongest
+    are skipped."""
     pairs = [(p, v) for p, v in zip(points, vectors) if None not in p and None not in v]
-    biggest = max([(v[0] ** 2 + v[1] ** 2) ** 0.5 for _, v in pairs] + [1e-12])
+    norms = [(v[0] ** 2 + v[1] ** 2) ** 0.5 for _, v in pairs]
+    biggest = max(norms + [1e-12])
+    cos, sin = 0.906, 0.423  # cos and sin of 25 degrees
     xs, ys = [], []
-    for (px, py), (vx, vy) in pairs:
-        xs += [px, px + longest * vx / biggest, None]
-        ys += [py, py + longest * vy / biggest, None]
+    for ((px, py), (vx, vy)), norm in zip(pairs, norms):
+        if norm < 0.05 * biggest:
+            continue
+        length = longest * (norm / biggest) ** 0.5
+        ux, uy = vx / norm, vy / norm  # unit direction
+        tx, ty = px + length * ux, py + length * uy  # the tip
+        back = head * length
+        left = (tx - back * (cos * ux - sin * uy), ty - back * (sin * ux + cos * uy))
+        right = (tx - back * (cos * ux + sin * uy), ty - back * (-sin * ux + cos * uy))
+        xs += [px, tx, None, left[0], tx, right[0], None]
+        ys += [py, ty, None, left[1], ty, right[1], None]
     return xs, ys
 
 
-def toy_figure(snapshot: dict, arrows: int = 96) -> go.Figure:
-    """The live 2-D GAN: D's P(real) over the plane as a heat map, real and generated points, and arrows showing
-    where the generator's loss pushes a subset of the generated points."""
+def trail_lines(trail: list, fake: list) -> tuple[list, list]:
+    """Each generated point's earlier positions (trail (T, N, 2), oldest first) joined to its current one, as one
+    None-broken polyline; points with a None position are left out."""
+    xs, ys = [], []
+    if not len(trail):
+        return xs, ys
+    for path in zip(*trail, fake):  # one point's positions, oldest first
+        if any(None in p for p in path):
+            continue
+        xs += [p[0] for p in path] + [None]
+        ys += [p[1] for p in path] + [None]
+    return xs, ys
+
+
+def toy_figure(snapshot: dict, arrows: int = 48, trails: int = 128) -> go.Figure:
+    """The live 2-D GAN: D's P(real) over the plane as a heat map, the trails of a subset of the generated points and
+    where G's loss pushes another subset, under the real and generated points; the colour scale and the legend sit
+    under the plane, so a phone's narrow width goes to the plane."""
     x_min, x_max, y_min, y_max = snapshot["extent"]
+    real, fake, push = snapshot["real"], snapshot["fake"], snapshot["push"]
     fig = go.Figure()
     fig.add_heatmap(x=snapshot["grid_x"], y=snapshot["grid_y"], z=snapshot["d_grid"], zmin=0, zmax=1,
-                    colorscale="PuOr_r", opacity=0.55, colorbar=dict(title="D: P(real)", len=0.8), hoverinfo="skip")
-    real, fake, push = snapshot["real"], snapshot["fake"], snapshot["push"]
+                    colorscale=D_SCALE, hoverinfo="skip",
+                    colorbar=dict(title=dict(text="background: D's P(real)", side="top"), orientation="h", x=0.5,
+                                  xanchor="center", y=-0.08, yanchor="top", lenmode="pixels", len=260, thickness=8,
+                                  ypad=0, tickvals=[0, 0.5, 1], ticktext=["0: fake", "0.5", "1: real"]))
+    every = max(1, -(-len(fake) // trails))  # at most `trails` trails
+    xs, ys = trail_lines([positions[::every] for positions in snapshot.get("trail", [])], fake[::every])
+    fig.add_scatter(x=xs, y=ys, mode="lines", name="trails", line=dict(color=VERMILLION, width=1), opacity=0.35,
+                    hoverinfo="skip")
+    every = max(1, -(-len(fake) // arrows))  # at most `arrows` arrows
+    xs, ys = arrow_segments(fake[::every], push[::every], longest=0.12 * (x_max - x_min))
+    fig.add_scatter(x=xs, y=ys, mode="lines", name="G's push", line=dict(color=PUSH_GREY, width=1.2), opacity=0.8,
+                    hoverinfo="skip")
     fig.add_scatter(x=[p[0] for p in real], y=[p[1] for p in real], mode="markers", name="real data",
-                    marker=dict(color=GREEN, size=4, opacity=0.6))
+                    marker=dict(color=DARK_GREEN, size=5, line=dict(color="white", width=0.5)))
     fig.add_scatter(x=[p[0] for p in fake], y=[p[1] for p in fake], mode="markers", name="generated",
-                    marker=dict(color=BLUE, size=5, symbol="x", opacity=0.85))
-    xs, ys = arrow_segments(fake[:: max(1, len(fake) // arrows)], push[:: max(1, len(push) // arrows)],
-                            longest=0.08 * (x_max - x_min))
-    fig.add_scatter(x=xs, y=ys, mode="lines", name="G's push", line=dict(color=BLACK, width=1), hoverinfo="skip")
+                    marker=dict(color=VERMILLION, size=6, symbol="diamond", line=dict(color=BLACK, width=1)))
     fig.update_xaxes(range=[x_min, x_max], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[y_min, y_max], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
                      constrain="domain")
-    return styled(fig, f"Step {snapshot['step']}: real points, generated points, and where D says 'real'", height=560)
+    # 440 px, about 300 of them the square plane: in presenter mode (x1.35) the sub-tabs, the buttons above it and
+    # the whole figure fit a 720 px screen, and a phone's plane stays about as wide as before
+    styled(fig, f"Step {snapshot['step']:,}: where D says 'real'", height=440)
+    return fig.update_layout(margin=dict(l=36, r=12, t=32, b=104),
+                             legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.24, yanchor="top"))
 
 
 def mesh_lines(points: list) -> tuple[list, list]:
@@ -123,10 +167,10 @@ def manifold_figure(view: dict) -> go.Figure:
     xs, ys = mesh_lines(view["points"])
     fig = go.Figure()
     fig.add_scatter(x=[p[0] for p in real], y=[p[1] for p in real], mode="markers", name="real data",
-                    marker=dict(color=GREEN, size=4, opacity=0.5), hoverinfo="skip")
+                    marker=dict(color=DARK_GREEN, size=4, opacity=0.6), hoverinfo="skip")
     fig.add_scatter(x=xs, y=ys, mode="lines", name="G(grid of noise)", line=dict(color=BLUE, width=1),
                     hoverinfo="skip")
     fig.update_xaxes(range=[x_min, x_max], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[y_min, y_max], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
                      constrain="domain")
-    return styled(fig, manifold_title(view), height=560)
+    return below_legend(styled(fig, manifold_title(view), height=560))  # a legend on top covered the subtitle
