@@ -4,14 +4,15 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import torch
 from PIL import Image
 
 from genmodels.checkpoint import read_log
-from genmodels.data.fashion_mnist import CLASS_NAMES
+from genmodels.data.examples import load_real_images
+from genmodels.data.fashion_mnist import CLASS_NAMES, to_model_range
 from genmodels.errors import RequestError
 from genmodels.eval.judge import judged
-from genmodels.eval.metrics import class_histogram, entropy_bits
+from genmodels.eval.metrics import entropy_bits
+from genmodels.gan.evaluate import pair_distance, recognized_shares
 from genmodels.gan.latent import sample_latents
 from genmodels.gan.pretrained import ASSET_DIR, KINDS, REMAKE, generate, p_real
 from genmodels.gan.requests import LIMITS, Judged, gan_model
@@ -38,6 +39,7 @@ class GeneratorMix:
     shown: Judged
     shares: list[float]
     unrecognized: float
+    diversity: float  # mean pixel distance between sample pairs relative to that between the shipped real images
 
     @property
     def covered(self) -> int:
@@ -52,6 +54,12 @@ class GeneratorMix:
         return CLASS_NAMES[int(np.argmax(self.shares))]
 
 
+@cache
+def real_pair_distance() -> float:
+    """Mean pixel distance between pairs of the shipped real test images, the yardstick of sample diversity."""
+    return pair_distance(to_model_range(load_real_images()))
+
+
 def compare_generators(request: CompareRequest) -> list[GeneratorMix]:
     """The healthy and the collapsed generator from the same latents, each judged on every sample."""
     mixes = []
@@ -59,12 +67,10 @@ def compare_generators(request: CompareRequest) -> list[GeneratorMix]:
         gan = gan_model(kind)
         x = generate(gan, sample_latents(request.seed, request.count, gan.config.latent_dim))
         verdicts = judged(x)  # the classifier runs once per generator: for the shares and the shown verdicts
-        known = [CLASS_NAMES.index(v["class"]) for v in verdicts if v["recognizable"]]
-        shares = class_histogram(torch.tensor(known)) if known else []
-        unrecognized = 1 - len(known) / len(verdicts) if verdicts else 0.0
+        shares, unrecognized = recognized_shares(verdicts)  # counted as `python -m genmodels.gan.evaluate` does
         shown = x[:COMPARE_SHOWN]
         mixes.append(GeneratorMix(kind, Judged(shown, p_real(gan, shown), verdicts[:COMPARE_SHOWN]), shares,
-                                  unrecognized))
+                                  unrecognized, pair_distance(x) / real_pair_distance()))
     return mixes
 
 

@@ -3,7 +3,6 @@ replay, and the live 2-D GAN."""
 import gradio as gr
 
 from genmodels.checkpoint import read_log
-from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.gan.pretrained import ASSET_DIR, KINDS
 from genmodels.gan.requests import (
     LIMITS,
@@ -26,7 +25,8 @@ INTRO = r"""
 A GAN trains two networks against each other. The **generator** $G$ turns a random vector $z \sim \mathcal N(0, I)$
 into an image in a single pass: no steps, no noise schedule. The **discriminator** $D$ looks at an image and says
 how likely it is to be real. $D$ is trained to tell real from generated, $G$ to fool it:
-$$\min_G \max_D \; \mathbb E_{x \sim \text{data}}[\log D(x)] + \mathbb E_{z}[\log(1 - D(G(z)))].$$
+$$\begin{aligned}\min_G \max_D \; & \mathbb E_{x \sim \text{data}}[\log D(x)] \\ & + \mathbb E_{z}[\log(1 - D(G(z)))].
+\end{aligned}$$
 In practice $G$ minimizes $-\log D(G(z))$, which pushes the same way but keeps its gradient when $D$ is winning.
 These two DCGANs were trained here on Fashion-MNIST; nothing ever tells the generator which class to draw.
 """
@@ -57,24 +57,6 @@ LESSONS = [
            "lower the number of images, and the first ones stay exactly the same, because image i depends only on "
            "(seed, i)."),
 ]
-
-
-def evaluation_summary() -> str:
-    """The committed `python -m genmodels.gan.evaluate` figures in words, or how to make them."""
-    e = read_log(ASSET_DIR / "evaluation.json")
-    if e is None:
-        return "No evaluation recorded yet: run `python -m genmodels.gan.evaluate > assets/gan/evaluation.json`."
-    lines = []
-    for kind in KINDS:
-        r = e[kind]
-        top = max(range(len(CLASS_NAMES)), key=lambda k: r["histogram"][k])
-        lines.append(f"- **{kind}** ({r['training']['steps']:,} steps, {r['training']['loss']} loss): "
-                     f"{r['classes_covered']} of 10 classes, rarest {r['smallest_class_share']:.1%}, entropy "
-                     f"{r['entropy_bits']:.2f} bits, most common {CLASS_NAMES[top]} at {r['histogram'][top]:.0%}; "
-                     f"sample diversity {r['relative_pair_distance']:.2f}× that of real images.")
-    return (f"Measured by `python -m genmodels.gan.evaluate` on {e[KINDS[0]]['samples']:,} samples each "
-            "(classes as the judge classifier labels them; diversity is the mean pixel distance between sample "
-            "pairs relative to real test images):\n" + "\n".join(lines))
 
 
 def collapse_recipe() -> str:
@@ -184,7 +166,6 @@ def build_collapse_tab(page: gr.Blocks) -> None:
                                   elem_id="gan-collapsed", allow_preview=False)
     stats = gr.Markdown(elem_id="gan-compare-stats")
     histogram = gr.Plot(label="Class histograms")
-    gr.Markdown(evaluation_summary())
     listen(button.click, on_compare, {"seed": seed, "count": count}, [healthy, collapsed, histogram, stats],
            arrive=page, api_name="ui_gan_compare", api_visibility="private")
 

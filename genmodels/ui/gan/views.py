@@ -87,8 +87,8 @@ def on_discriminate(kind, count, seed):
     request = family.DiscriminateRequest.build(kind=kind, count=count, seed=seed)
     result = family.discriminate(request)
     real, fake = result.real.tolist(), result.generated.tolist()
-    figure = plots.p_real_histogram_figure(real, fake, f"The {request.kind} discriminator on {request.count} real "
-                                                       f"and {request.count} generated images")
+    figure = plots.p_real_histogram_figure(real, fake, f"The {request.kind} discriminator<br><sup>on {request.count} "
+                                                       f"real and {request.count} generated images</sup>")
     stats = (f"Mean P(real): **{result.real.mean():.2f}** on real images, **{result.generated.mean():.2f}** on "
              f"generated ones. Thresholded at 0.5 it sorts **{result.accuracy:.0%}** of these {2 * request.count} "
              "images correctly (50% would mean it cannot tell them apart, which is what a perfect generator forces).")
@@ -109,11 +109,13 @@ def on_compare(seed, count):
     judged_mixes = [mix for mix in mixes if mix.shares]  # none without the judge
     lines = [f"- **{mix.kind}**: {mix.covered} of 10 classes, entropy {mix.entropy_bits:.2f} bits (uniform: "
              f"{math.log2(10):.2f}), largest class {mix.top_class} at {max(mix.shares):.0%} of the recognized; "
-             f"{mix.unrecognized:.0%} not recognizable as a garment" for mix in judged_mixes]
+             f"{mix.unrecognized:.0%} not recognizable as a garment; pixel diversity {mix.diversity:.2f}× that of "
+             "real images" for mix in judged_mixes]
     figure = (plots.class_histograms_figure(CLASS_NAMES, {mix.kind: mix.shares for mix in judged_mixes})
               if judged_mixes else None)
-    stats = (f"Judged on {request.count} samples each (the galleries show the first {runs.COMPARE_SHOWN}):\n"
-             + "\n".join(lines))
+    stats = (f"Judged on {request.count} samples each (the galleries show the first {runs.COMPARE_SHOWN}), counted "
+             "as `python -m genmodels.gan.evaluate` counts them; diversity is the mean pixel distance between sample "
+             "pairs relative to the shipped real test images:\n" + "\n".join(lines))
     return *(judged_gallery(mix.shown) for mix in mixes), figure, stats
 
 
