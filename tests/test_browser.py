@@ -75,7 +75,41 @@ def test_generate_streams_colored_text_and_tokens_can_be_inspected(page):
                            " && e.textContent.replaceAll('␣', ' ').includes(t); }", arg=clicked_text, timeout=TIMEOUT)
     assert re.match(r"Token \d+: ", title.text_content())
     assert re.search(r"Entropy", page.locator("#token-stats").inner_text())
+    marked = page.locator("#generated-text .token[style*='204, 121, 167']")  # the inspected token's own color
+    page.wait_for_function("(t) => [...document.querySelectorAll('#generated-text .token')].filter(e => "
+                           "(e.getAttribute('style') || '').includes('204, 121, 167')).map(e => e.innerText.trim())"
+                           ".join() === t", arg=clicked_text, timeout=TIMEOUT)
+    assert marked.count() == 1
+    # the chart sits below the whole text: the click scrolls it on screen
+    page.wait_for_function("() => { const r = document.querySelector('#token-plot').getBoundingClientRect();"
+                           " return r.top >= 0 && r.bottom <= innerHeight + 1; }", timeout=TIMEOUT)
     screenshot(page, "text-generate")
+    assert not page.console_errors, page.console_errors
+
+
+def test_in_dark_mode_charts_and_token_colors_stay_readable(page, app_url):
+    page.goto(f"{app_url}/?__theme=dark", wait_until="load")
+    page.wait_for_selector("#next-token-plot .js-plotly-plot .xtick text", timeout=TIMEOUT)
+    page.wait_for_function("document.body.classList.contains('dark')", timeout=TIMEOUT)
+    colors = page.evaluate("""() => {
+      const plot = document.querySelector('#next-token-plot .js-plotly-plot');
+      const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+      return {paper: getComputedStyle(plot.querySelector('.main-svg')).backgroundColor,
+              areas: [...plot.querySelectorAll('rect.bg')].map(e => getComputedStyle(e).fill),
+              tick: rgb(getComputedStyle(plot.querySelector('.xtick text')).fill),
+              title: rgb(getComputedStyle(plot.querySelector('.gtitle')).fill)}; }""")
+    assert colors["paper"] == "rgba(0, 0, 0, 0)"  # the page shows through the chart: no white paper
+    assert colors["areas"] and "rgb(255, 255, 255)" not in colors["areas"], colors["areas"]  # plot area, legend
+    assert min(colors["tick"][:3]) > 180 and min(colors["title"][:3]) > 180  # light text on the dark page
+
+    page.get_by_role("tab", name="Generate").click()
+    set_number(page, "generate-length", 8)
+    page.click("#generate-button")
+    page.wait_for_selector("#generation-stats:has-text('8 tokens')", timeout=TIMEOUT)
+    inks = page.evaluate("() => [...document.querySelectorAll('#generated-text .token.highlighted, "
+                         "#generated-text .legend-item')].map(e => getComputedStyle(e).color)")
+    assert inks and all(min(map(int, re.findall(r"\d+", ink)[:3])) > 180 for ink in inks), inks  # light on the colors
+    screenshot(page, "text-dark")
     assert not page.console_errors, page.console_errors
 
 

@@ -32,6 +32,22 @@ def test_the_diffusion_map_draws_paths_ending_at_images_and_marks_any_step(page)
     assert not page.console_errors, page.console_errors
 
 
+def test_a_link_to_the_map_opens_it_drawn_without_a_click(page, app_url):
+    page.goto(f"{app_url}/?tab=diffusion&diffusion.view=map", wait_until="load")
+    page.wait_for_selector("#map-gallery img", state="visible", timeout=TIMEOUT)
+    assert page.get_by_role("tab", name="Paths on a map").get_attribute("aria-selected") == "true"
+    assert page.locator("#map-plot image").count() == 8
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: every caption under its image, not over it
+    page.locator("#map-gallery").scroll_into_view_if_needed()
+    overlaps = page.evaluate("""() => [...document.querySelectorAll('#map-gallery .thumbnail-item')].map(item => {
+      const image = item.querySelector('img').getBoundingClientRect();
+      const caption = item.querySelector('.caption-label').getBoundingClientRect();
+      return [caption.top >= image.bottom - 1, image.right <= innerWidth]; })""")
+    assert overlaps and all(below and inside for below, inside in overlaps), overlaps
+    screenshot(page, "diffusion-map-link-phone")
+    assert not page.console_errors, page.console_errors
+
+
 def test_the_generator_manifold_is_there_on_arrival_and_follows_training(page):
     open_tab(page, "GAN (images)", "#gan-sample-button")
     page.get_by_role("tab", name="Live 2-D GAN", exact=True).click()

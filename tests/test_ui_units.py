@@ -10,7 +10,14 @@ from genmodels.errors import RequestError
 from genmodels.text.explain import nucleus_view
 from genmodels.text.sampling import apply_temperature, apply_top_k, apply_top_p
 from genmodels.ui import hosting, plots
-from genmodels.ui.text.views import probability_label, surprisal_label
+from genmodels.ui.text.views import (
+    GENERATED_COLORS,
+    INSPECTED,
+    PROBABILITY_COLORS,
+    on_pick_token,
+    probability_label,
+    surprisal_label,
+)
 
 
 def candidates():
@@ -52,7 +59,8 @@ def test_surprisal_and_loss_figures():
 
 def test_a_long_legend_goes_under_the_plot_instead_of_over_its_title():
     fig = plots.noise_levels_figure([999, 500, 0], [1.0, 0.7, 0.01])
-    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
+    legend = fig.layout.legend
+    assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom") and fig.layout.margin.b >= 100
 
 
 def test_a_long_cumulative_chart_labels_few_enough_tokens_to_stay_readable():
@@ -60,8 +68,29 @@ def test_a_long_cumulative_chart_labels_few_enough_tokens_to_stay_readable():
     probs = [1 / 60] * 60
     fig = plots.cumulative_figure(tokens, probs, [(i + 1) / 60 for i in range(60)], top_p=0.9, crossing_rank=53)
     assert len(fig.layout.xaxis.tickvals) <= plots.MAX_TICK_LABELS
-    assert len(fig.layout.title.text) <= 50  # short enough not to be cut on a narrow chart
+    lines = fig.layout.title.text.replace("<sup>", "").replace("</sup>", "").split("<br>")
+    assert max(map(len, lines)) <= 50  # each line short enough not to be cut on a narrow chart
     assert fig.data[0].hovertext[59].startswith("t59")  # every token still named on hover
+
+
+def test_token_labels_turn_upright_only_when_the_chart_is_too_narrow_for_them():
+    for fig in (plots.distribution_figure(candidates()),
+                plots.cumulative_figure(["a", "b"], [0.6, 0.4], [0.6, 1.0], top_p=0.9, crossing_rank=1)):
+        axis = fig.layout.xaxis
+        # plotly takes the first angle at which the labels do not overlap: flat, 45°, upright (a 390 px phone)
+        assert axis.tickangle is None and list(axis.autotickangles) == [0, -45, -90] and axis.automargin
+
+
+def test_the_inspected_generated_token_is_marked_in_the_text():
+    step = {"candidates": candidates(), "model_entropy_bits": 2.0, "entropy_bits": 1.0, "candidates_left": 3,
+            "adjusted_prob": 0.3}
+    steps = [step | {"token": " my", "model_prob": 0.6}, step | {"token": " lord", "model_prob": 0.05}]
+    shown = [{"token": "KING.\n", "class_or_confidence": None}, {"token": " my", "class_or_confidence": "p ≥ 50%"},
+             {"token": " lord", "class_or_confidence": "1–10%"}]
+    marked, figure, _ = on_pick_token(2, steps, shown)
+    assert marked == [("KING.\n", None), (" my", "p ≥ 50%"), (" lord", INSPECTED)]  # the earlier mark is undone
+    assert figure.layout.title.text == "Token 2: ␣lord"
+    assert INSPECTED in GENERATED_COLORS and GENERATED_COLORS[INSPECTED] not in PROBABILITY_COLORS.values()
 
 
 def test_show_token_makes_whitespace_and_control_characters_visible():

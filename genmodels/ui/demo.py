@@ -26,6 +26,8 @@ CSS = """
 .gm-flow td:not(:first-child), .gm-flow th:not(:first-child) { white-space: nowrap; text-align: right; }
 .gm-flow small { color: var(--body-text-color-subdued); }
 .gm-scroll { overflow-x: auto; }
+/* A display equation wider than a phone scrolls sideways inside its own box instead of being cut off. */
+.prose .katex-display { overflow-x: auto; overflow-y: hidden; padding: 2px 0; }
 .gm-lens { border-collapse: collapse; font-size: 0.92em; }
 .gm-lens :is(th, td) { padding: 3px 5px; border: 1px solid var(--border-color-primary); white-space: nowrap;
                        text-align: left; }
@@ -38,19 +40,31 @@ CSS = """
 .gm-tokens .token { margin: 0; padding: 0; border-radius: 2px; cursor: pointer;
                     box-shadow: inset -1px 0 0 rgba(0, 0, 0, 0.18); }
 .gm-tokens .token .text, .gm-tokens .textspan { white-space: pre; }
+/* The token being inspected (text/views.py gives it the color #CC79A7, which Gradio writes inline): outlined too, so
+   it stands out from the probability colors. */
+.gm-tokens .token[style*="204, 121, 167"] { outline: 2px solid #CC79A7; outline-offset: 1px; }
 /* Presenter mode: everything (text, images, charts) about a third larger, for a projector at the back of a room. */
 body.gm-presenter gradio-app .main { zoom: 1.35; }
+/* On a 1920 px screen a paragraph ran to about 230 characters a line; it stops at a readable length instead. */
+gradio-app .prose :is(p, li) { max-width: 120ch; }
 /* The comparison tables' row headers stay whole words ("Generation", not "Genera/tion"). */
 #compare-table :is(th, td):first-child, #about-comparison :is(th, td):first-child { min-width: 7.5em;
   word-break: normal; overflow-wrap: normal; hyphens: none; }
-/* On a phone the comparison tables scroll sideways instead of breaking words into one letter per line. */
+/* On a phone the comparison tables scroll sideways instead of breaking words into one letter per line, and displayed
+   equations take the text's size (KaTeX enlarges them by a fifth), so the widest (slerp, the Frechet distance) fit
+   instead of hiding their end in a sideways scroll. */
 @media (max-width: 720px) {
-  #compare-table table, #about-comparison table { display: block; overflow-x: auto; }
+  .katex-display > .katex { font-size: 1em; }
+  #compare-table table, #about-comparison table, #lab-stats table { display: block; overflow-x: auto; }
+  #lab-stats :is(th, td) { word-break: normal; overflow-wrap: normal; padding: 4px 6px; }
   #compare-table :is(th, td), #about-comparison :is(th, td) { min-width: 8em; word-break: normal;
                                                                overflow-wrap: normal; }
 }
 """ + SHARE_CSS + OUTPUT_CSS
-PRESENTER_JS = "(on) => { document.body.classList.toggle('gm-presenter', on); return on; }"
+# Charts size themselves on a window resize, not on a zoom: after the switch they are told to, or the ones drawn
+# before it would keep their old width, cut off inside the zoomed page.
+PRESENTER_JS = ("(on) => { document.body.classList.toggle('gm-presenter', on); "
+                "setTimeout(() => window.dispatchEvent(new Event('resize')), 50); return on; }")
 # Every 10 minutes, Gradio's copies of served images (and anything posted to its upload route) go once an hour old,
 # the age at which images.py prunes the app's GIFs; all of them go when the server stops.
 DELETE_CACHE = (600, 3600)

@@ -40,10 +40,11 @@ exact likelihoods.
 
 DIFFUSION = r"""
 **Forward process (adding noise).** With a variance schedule $\beta_1, \dots, \beta_T$, one step is
-$$x_t = \sqrt{1 - \beta_t}\, x_{t-1} + \sqrt{\beta_t}\, \epsilon, \qquad \epsilon \sim \mathcal{N}(0, I).$$
+$$\begin{gathered}x_t = \sqrt{1 - \beta_t}\, x_{t-1} + \sqrt{\beta_t}\, \epsilon, \\ \epsilon \sim \mathcal{N}(0, I).
+\end{gathered}$$
 Composing the steps gives a closed form that jumps from $x_0$ to any $t$ at once:
-$$x_t = \sqrt{\bar\alpha_t}\, x_0 + \sqrt{1 - \bar\alpha_t}\, \epsilon,
-\qquad \bar\alpha_t = \prod_{s=1}^{t} (1 - \beta_s).$$
+$$\begin{gathered}x_t = \sqrt{\bar\alpha_t}\, x_0 + \sqrt{1 - \bar\alpha_t}\, \epsilon, \\
+\bar\alpha_t = \prod_{s=1}^{t} (1 - \beta_s).\end{gathered}$$
 (The one-step form with $\beta_t$ in place of $\bar\alpha_t$ matches the closed form only at $t = 1$.)
 
 **Training.** The U-Net $\epsilon_\theta$ learns to predict the noise:
@@ -57,9 +58,9 @@ $$\hat\epsilon = \epsilon_\theta(x_t, \varnothing)
 so $w = 0$ is unconditional, $w = 1$ is the plain conditional model, $w > 1$ pushes further toward the prompt.
 
 **DDIM step** from $t$ to the previous chosen step $t'$:
-$$x_{t'} = \sqrt{\bar\alpha_{t'}}\, \hat{x}_0 + \sqrt{1 - \bar\alpha_{t'} - \sigma_t^2}\, \hat\epsilon + \sigma_t z,
-\qquad \sigma_t = \eta \sqrt{\frac{1 - \bar\alpha_{t'}}{1 - \bar\alpha_t}}
-\sqrt{1 - \frac{\bar\alpha_t}{\bar\alpha_{t'}}}.$$
+$$\begin{aligned}x_{t'} &= \sqrt{\bar\alpha_{t'}}\, \hat{x}_0 + \sqrt{1 - \bar\alpha_{t'} - \sigma_t^2}\, \hat\epsilon
++ \sigma_t z, \\ \sigma_t &= \eta \sqrt{\frac{1 - \bar\alpha_{t'}}{1 - \bar\alpha_t}}
+\sqrt{1 - \frac{\bar\alpha_t}{\bar\alpha_{t'}}}.\end{aligned}$$
 $\eta = 0$ is deterministic. **DDPM** draws $x_{t'}$ from the posterior $q(x_{t'} \mid x_t, \hat{x}_0)$, a Gaussian
 with mean $\frac{\sqrt{\bar\alpha_{t'}}\, \beta'_t}{1 - \bar\alpha_t} \hat{x}_0 +
 \frac{\sqrt{1 - \beta'_t}\, (1 - \bar\alpha_{t'})}{1 - \bar\alpha_t} x_t$ and variance
@@ -69,7 +70,8 @@ $\frac{1 - \bar\alpha_{t'}}{1 - \bar\alpha_t} \beta'_t$, where $\beta'_t = 1 - \
 GAN = r"""
 **The game.** The discriminator $D$ outputs the probability that its input is real; the generator $G$ maps
 noise $z \sim \mathcal{N}(0, I)$ to images. $D$ maximizes
-$$V(D, G) = \mathbb{E}_{x \sim p_\text{data}} [\log D(x)] + \mathbb{E}_{z} [\log (1 - D(G(z)))].$$
+$$\begin{aligned}V(D, G) = \; & \mathbb{E}_{x \sim p_\text{data}} [\log D(x)] \\
+& + \mathbb{E}_{z} [\log (1 - D(G(z)))].\end{aligned}$$
 The minimax generator would minimize the second term, but its gradient vanishes while $D$ easily spots fakes, so
 $G$ minimizes the **non-saturating** loss instead:
 $$\mathcal{L}_G = -\mathbb{E}_{z} [\log D(G(z))].$$
@@ -79,8 +81,8 @@ and $D^* = \tfrac12$ everywhere.
 
 **Latent interpolation.** In $d$ dimensions a Gaussian latent has $\|z\| \approx \sqrt{d}$: samples live on a
 thin shell. The straight line $(1 - t) z_a + t z_b$ cuts inside it; spherical interpolation stays on it:
-$$\mathrm{slerp}(z_a, z_b; t) = \frac{\sin((1 - t)\Omega)}{\sin \Omega} z_a + \frac{\sin(t \Omega)}{\sin \Omega} z_b,
-\qquad \cos \Omega = \frac{z_a \cdot z_b}{\|z_a\| \|z_b\|}.$$
+$$\begin{gathered}\mathrm{slerp}(z_a, z_b; t) = \frac{\sin((1 - t)\Omega)}{\sin \Omega} z_a
++ \frac{\sin(t \Omega)}{\sin \Omega} z_b, \\ \cos \Omega = \frac{z_a \cdot z_b}{\|z_a\| \|z_b\|}.\end{gathered}$$
 """
 
 COMPARE = r"""

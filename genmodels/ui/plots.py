@@ -5,6 +5,10 @@ BLUE, ORANGE, VERMILLION, SKY, GREY, BLACK = "#0072B2", "#E69F00", "#D55E00", "#
 GREEN, PURPLE = "#009E73", "#CC79A7"
 MAX_TICK_LABELS = 20  # token labels an axis shows before it labels only every n-th token
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
+# Token labels lie flat when they fit, else turn to 45°, else stand upright: on a 390 px phone 20 labels at 45°
+# overlapped, upright they fit. Plotly picks the first angle at which they do not overlap, in the browser, at the drawn
+# width.
+TOKEN_TICK_ANGLES = [0, -45, -90]
 
 
 def show_token(token: str) -> str:
@@ -21,9 +25,16 @@ def styled(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
     return fig
 
 
+def token_ticks(fig: go.Figure, x: list[int], labels: list[str]) -> None:
+    """Label the x axis with tokens, turned only as far as the chart's width needs, the margin growing to fit them."""
+    fig.update_xaxes(tickmode="array", tickvals=x, ticktext=labels, autotickangles=TOKEN_TICK_ANGLES, automargin=True)
+
+
 def below_legend(fig: go.Figure) -> go.Figure:
     """Move the legend under the plot, where a long one does not cover the title."""
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"),
+    # at the figure's bottom edge, under the axis title: placed by a share of the plot's height it met the axis
+    # title on a short chart
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", yref="container", y=0, yanchor="bottom"),
                       margin=dict(b=130))
     return fig
 
@@ -35,21 +46,22 @@ def distribution_figure(candidates: list[dict], title: str = "Next-token distrib
     labels = [show_token(c["token"]) for c in candidates]
     kept = [c["kept"] for c in candidates]
     outline = [3 if c["sampled"] else 0 for c in candidates]
-    hover = [f"{show_token(c['token'])} (id {c['id']})<br>model {c['model_prob']:.2%}<br>adjusted "
-             f"{c['adjusted_prob']:.2%}<br>{'kept' if c['kept'] else 'removed by top-k / top-p'}" for c in candidates]
+    hover = [f"{show_token(c['token'])} (id {c['id']})<br>model {c['model_prob']:.2%}<br>adjusted (temperature, "
+             f"top-k, top-p) {c['adjusted_prob']:.2%}<br>{'kept' if c['kept'] else 'removed by top-k / top-p'}" for c in candidates]
     fig = go.Figure()
     border = dict(width=outline, color=BLACK)
     fig.add_bar(x=x, y=[c["model_prob"] for c in candidates], name="model (T = 1)", hovertext=hover,
                 hoverinfo="text", marker=dict(color=[BLUE if k else GREY for k in kept], line=border))
-    fig.add_bar(x=x, y=[c["adjusted_prob"] for c in candidates], name="after temperature, top-k, top-p",
-                hovertext=hover, hoverinfo="text",
+    # a short name: the legend stays one row on a phone, under the title instead of wrapping over it
+    fig.add_bar(x=x, y=[c["adjusted_prob"] for c in candidates], name="adjusted", hovertext=hover,
+                hoverinfo="text",
                 marker=dict(color=[ORANGE if k else GREY for k in kept], line=border,
                             pattern=dict(shape=["" if k else "/" for k in kept])))
     for i, c in enumerate(candidates):
         if c["sampled"]:
             fig.add_annotation(x=i, y=max(c["model_prob"], c["adjusted_prob"]), text="sampled", showarrow=True,
                                arrowhead=2, ay=-30, font=dict(color=BLACK))
-    fig.update_xaxes(tickmode="array", tickvals=x, ticktext=labels, tickangle=-45)
+    token_ticks(fig, x, labels)
     fig.update_yaxes(title="probability", tickformat=".2~%", rangemode="tozero")
     fig.update_layout(barmode="group", bargap=0.2)
     return styled(fig, title)
@@ -69,10 +81,13 @@ def cumulative_figure(tokens: list[str], probs: list[float], cumulative: list[fl
     fig.add_hline(y=top_p, line=dict(color=VERMILLION, dash="dash"), annotation_text=f"top-p = {top_p:g}",
                   annotation_position="bottom right")
     every = -(-len(x) // MAX_TICK_LABELS)  # up to 60 tokens: label every n-th so the labels never overlap
-    fig.update_xaxes(tickmode="array", tickvals=x[::every], ticktext=shown[::every], tickangle=-45)
+    token_ticks(fig, x[::every], shown[::every])
     fig.update_yaxes(title="probability", tickformat=".0%", range=[0, 1.05])
-    kept_count = f"{crossing_rank + 1} kept" + ("" if crossing_rank < len(tokens) else ", beyond this chart")
-    return styled(fig, f"Top-p: the running total reaches p ({kept_count})")
+    # one short line: a second one met the legend, a longer one was cut on a phone
+    kept = crossing_rank + 1
+    if crossing_rank < len(tokens):
+        return styled(fig, f"Top-p: {kept} kept where the total reaches p")
+    return styled(fig, f"Top-p: {kept} kept, more than shown")
 
 
 def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
@@ -89,7 +104,7 @@ def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
 
 
 def loss_curves_figure(log: dict, title: str = "Training", y_title: str = "cross-entropy (nats / token)",
-                       val_name: str = "validation (held-out plays)", scale: float = 1.0) -> go.Figure:
+                       val_name: str = "held-out plays", scale: float = 1.0) -> go.Figure:
     """Train loss, and validation loss when the log has it, against step, from a JSON training log; each loss
     multiplied by `scale` (1 / ln 2 turns nats into bits)."""
     fig = go.Figure()
@@ -114,8 +129,8 @@ def noise_levels_figure(timesteps: list[int], noise_levels: list[float]) -> go.F
     fig.add_scatter(x=steps, y=signal, name="signal  √ᾱₜ", mode="lines+markers", hovertext=hover,
                     line=dict(color=BLUE, width=2), marker=dict(size=4))
     fig.update_xaxes(title="sampling step")
-    fig.update_yaxes(title="coefficient of x₀ / of noise in xₜ", range=[0, 1.05])
-    return below_legend(styled(fig, "Noise level along the chosen steps", height=360))
+    fig.update_yaxes(title="weight in xₜ", range=[0, 1.05])  # short: a long one ran up into the title
+    return below_legend(styled(fig, "Noise left at each step", height=360))  # short: it shares a narrow row
 
 
 def schedule_figure(signal: list[float], noise: list[float], t: int) -> go.Figure:
@@ -127,7 +142,7 @@ def schedule_figure(signal: list[float], noise: list[float], t: int) -> go.Figur
     fig.add_vline(x=t, line=dict(color=BLACK, dash="dot"), annotation_text=f"t = {t}")
     fig.update_xaxes(title="timestep t")
     fig.update_yaxes(range=[0, 1.05])
-    return styled(fig, "The cosine schedule: xₜ = √ᾱₜ x₀ + √(1 − ᾱₜ) ε", height=300)
+    return below_legend(styled(fig, "The cosine schedule<br><sup>xₜ = √ᾱₜ x₀ + √(1 − ᾱₜ) ε</sup>", height=360))
 
 
 def similarity_figure(names: list[str], similarity: list[float]) -> go.Figure:
@@ -138,4 +153,4 @@ def similarity_figure(names: list[str], similarity: list[float]) -> go.Figure:
                            hovertext=[f"{n}: {s:.3f}" for n, s in zip(names, similarity)], hoverinfo="text"))
     fig.update_xaxes(title="cosine similarity", range=[min(0.0, min(similarity)) - 0.05, 1.0])
     fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=names, ticktext=names)
-    return styled(fig, "What the text encoder understood", height=340)
+    return styled(fig, f"Nearest class: {names[best]}", height=340)  # short: it shares a narrow column

@@ -1,4 +1,6 @@
 """Pure plotly figure builders for the Compare tab: quality against speed, and the training curves together."""
+import math
+
 import plotly.graph_objects as go
 
 from genmodels.ui.plots import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, below_legend, styled
@@ -24,9 +26,15 @@ def quality_speed_figure(report: dict) -> go.Figure:
     floor = report["frechet_floor_real_train_vs_real_test"]
     fig.add_hline(y=floor, line=dict(color=GREY, dash="dot"),
                   annotation_text=f"real train vs real test: {floor:.1f}", annotation_position="bottom right")
-    fig.update_xaxes(title="seconds per sample (batch 1, log scale)", type="log")
+    # a decade of room either side, and labels drawn past the axes, so no point's label is cut at the edge
+    seconds = [r["seconds_per_sample"] for r in rows] + [report[key]["seconds_per_sample"] for key in ("gan", "pixels")]
+    fig.update_traces(cliponaxis=False)
+    fig.update_xaxes(title="seconds per sample (batch 1, log scale)", type="log",
+                     range=[math.log10(min(seconds)) - 0.5, math.log10(max(seconds)) + 0.5])
     fig.update_yaxes(title="Frechet distance (lower is better)", rangemode="tozero")
-    return below_legend(styled(fig, f"Quality against speed on {report['device_name']}", height=460))
+    # the machine's name on a line of its own: on one line it ran past a half-width chart's edge
+    title = f"Quality against speed<br><sup>measured on {report['device_name']}</sup>"
+    return below_legend(styled(fig, title, height=460))
 
 
 def relative(values: list[float], tail: float = 0.2) -> list[float]:
@@ -46,6 +54,7 @@ def training_curves_figure(curves: dict[str, tuple[list[int], list[float]]]) -> 
                         line=dict(color=color, width=1.5))
     fig.add_hline(y=1, line=dict(color=GREY, dash="dot"))
     fig.update_xaxes(title="fraction of training", range=[0, 1])
-    fig.update_yaxes(title="loss ÷ its mean over the last fifth", type="log", tickvals=RATIO_TICKS,
+    # a short axis title: "loss ÷ its mean over the last fifth" ran up into the chart's title
+    fig.update_yaxes(title="loss ÷ its final level", type="log", tickvals=RATIO_TICKS,
                      ticktext=[f"{v:g}" for v in RATIO_TICKS], minor=dict(showgrid=False))
-    return below_legend(styled(fig, "Training losses, each scaled to end near 1", height=460))
+    return below_legend(styled(fig, "Training losses<br><sup>each scaled to end near 1</sup>", height=460))

@@ -248,7 +248,9 @@ def build_tab(page: gr.Blocks) -> dict:
     map_outputs = [map_plot, map_gallery, map_step, map_stats, map_state]
     listen(map_tab.select, on_map_open, {"result": map_state, **map_inputs}, map_outputs, api_name="ui_map_open",
            api_visibility="private")
-    listen(map_button.click, on_map, map_inputs, map_outputs, api_name="ui_diffusion_map", api_visibility="private")
+    # arrive: a link that opens this sub-tab selects it without a select event, and would find it empty
+    listen(map_button.click, on_map, map_inputs, map_outputs, arrive=page, api_name="ui_diffusion_map",
+           api_visibility="private")
     listen(map_step.input, on_map_step, {"step": map_step, "result": map_state}, [map_plot, map_gallery],
            api_name="ui_map_step", api_visibility="private", show_progress="hidden", trigger_mode="always_last")
     listen(interpolate_button.click, on_interpolate,

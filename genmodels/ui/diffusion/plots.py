@@ -105,4 +105,6 @@ def noise_correlation_figure(timesteps: list[int], correlations: list[float], no
     fig.update_xaxes(title="timestep t (more noise →)")
     fig.update_yaxes(title="correlation r", range=[min(0.0, min(correlations)), 1.02])
     fig.update_layout(showlegend=False)
-    return styled(fig, f"r(ε, ε̂) at every t<br><sup>the same image and noise; t = {t} marked</sup>", height=400)
+    # the subtitle in two short lines: in presenter mode the chart's column is narrow
+    return styled(fig, f"r(ε, ε̂) at every t<br><sup>the same image and noise;</sup><br><sup>t = {t} marked</sup>",
+                  height=400)

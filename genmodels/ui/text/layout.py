@@ -15,7 +15,7 @@ from genmodels.ui.lessons import Lesson, Run, add_lessons, run_lessons
 from genmodels.ui.outputs import wrapping_tabs
 from genmodels.ui.share import add_copy_link
 from genmodels.ui.text.views import (
-    PROBABILITY_COLORS,
+    GENERATED_COLORS,
     SURPRISAL_COLORS,
     on_continuations,
     on_example_step,
@@ -69,6 +69,9 @@ end the final norm and the **unembedding** turn the last position's vector into 
 vocabulary. The **logit lens** applies that last step after every block, to watch the prediction form.
 Heads specialize: some look at the token just before each one (a stripe beside the diagonal), some at the start.
 """
+# A clicked token's chart sits below the whole generated text, off screen once the text is long: bring it into view.
+SHOW_TOKEN_CHART_JS = ("() => document.getElementById('token-plot')"
+                       ".scrollIntoView({behavior: 'smooth', block: 'nearest'})")
 # The head whose whole matrix the view opens on: in the committed weights a previous-token head (61% of each token's
 # attention on the token just before it, for the first example prompt), the clearest pattern of the sixteen.
 INSIDE_LAYER, INSIDE_HEAD = 4, 4
@@ -182,9 +185,9 @@ def build_tab(page: gr.Blocks) -> dict:
                         stop_button = gr.Button("Stop", variant="stop")
                     generated = gr.HighlightedText(label="Generated text, colored by the model's probability of "
                                                          "each token",
-                                                   color_map=PROBABILITY_COLORS, show_legend=True,
+                                                   color_map=GENERATED_COLORS, show_legend=True,
                                                    show_inline_category=False, elem_id="generated-text",
-                                                   elem_classes="gm-tokens")
+                                                   elem_classes="gm-tokens", interactive=False)  # an input, not edited
                     generation_stats = gr.Markdown(elem_id="generation-stats")
                     token_index = gr.Slider(1, 2, value=1, step=1, label="Token to inspect", interactive=False)
                     token_plot = gr.Plot(label="The distribution that token was drawn from", elem_id="token-plot")
@@ -246,9 +249,13 @@ def build_tab(page: gr.Blocks) -> dict:
                         [generated, generation_stats, steps_state, token_index, token_plot, token_stats],
                         api_name="ui_generate", api_visibility="private")
     stop_button.click(None, None, None, cancels=[generation], api_name="ui_stop_generate", api_visibility="private")
-    generated.select(on_select_token, [steps_state], token_index, api_name="ui_select_token", api_visibility="private")
-    listen(token_index.change, on_pick_token, {"index": token_index, "steps": steps_state}, [token_plot, token_stats],
-           api_name="ui_pick_token", api_visibility="private", show_progress="hidden")
+    picked = [generated, token_plot, token_stats]
+    # one event per click, so the chart is scrolled to once it shows the clicked token; input, not change: a click and
+    # the end of a generation set the slider along with the chart
+    generated.select(on_select_token, [steps_state, generated], [token_index, *picked], api_name="ui_select_token",
+                     api_visibility="private", show_progress="hidden").then(None, None, None, js=SHOW_TOKEN_CHART_JS)
+    listen(token_index.input, on_pick_token, {"index": token_index, "steps": steps_state, "shown": generated}, picked,
+           api_name="ui_pick_token", api_visibility="private", show_progress="hidden", trigger_mode="always_last")
     listen(continuations_button.click, on_continuations, drawing | {"count": count, "max_new_tokens": length},
            continuation_cards, api_name="ui_continuations", api_visibility="private")
     score_button.click(on_score, score_input, [score_marks, score_plot, score_stats], api_name="ui_score",

@@ -16,6 +16,9 @@ SURPRISAL_BINS = [(8.0, "≥ 8 bits"), (4.0, "4–8 bits"), (1.0, "1–4 bits"),
 # Okabe-Ito colors: likely tokens cool, unlikely warm; readable with color-vision deficiencies.
 PROBABILITY_COLORS = {"p ≥ 50%": "#56B4E9", "10–50%": "#009E73", "1–10%": "#E69F00", "p < 1%": "#D55E00"}
 SURPRISAL_COLORS = {"< 1 bit": "#56B4E9", "1–4 bits": "#009E73", "4–8 bits": "#E69F00", "≥ 8 bits": "#D55E00"}
+# The generated token being inspected takes its own label, in a color no probability bin uses (demo.CSS outlines it).
+INSPECTED = "inspected below"
+GENERATED_COLORS = PROBABILITY_COLORS | {INSPECTED: "#CC79A7"}
 STREAM_EVERY = 4  # tokens between UI refreshes while generating
 SHOWN_CANDIDATES = 15  # candidates kept per generated token for the inspector
 START_MARKER = "⟨start of text⟩ "
@@ -100,17 +103,19 @@ def on_generate(prompt, max_new_tokens, temperature, top_k, top_p, seed):
         views.append(view)
         steps.append(asdict(view))
         if len(views) % STREAM_EVERY == 0 and len(views) < request.max_new_tokens:  # Stop keeps what came so far
-            yield (highlighted(request.prompt, views), generation_summary(views, note), steps,
+            yield (highlighted(request.prompt, steps), generation_summary(views, note), steps,
                    gr.Slider(maximum=max(2, len(views)), interactive=True), gr.skip(), gr.skip())
-    yield (highlighted(request.prompt, views), generation_summary(views, note), steps,
+    yield (highlighted(request.prompt, steps, inspected=1), generation_summary(views, note), steps,
            gr.Slider(minimum=1, maximum=max(2, len(views)), value=1, step=1, interactive=True),
-           *on_pick_token(1, steps))
+           *on_pick_token(1, steps, None)[1:])
 
 
-def highlighted(prompt_text: str, views: list[explain.StepView]) -> list[tuple[str, str | None]]:
-    """The prompt unmarked (an empty one shown as the start marker, so token i is always segment i),
-    then each generated token labelled by its probability bin."""
-    return [(prompt_text or START_MARKER, None)] + [(v.token, probability_label(v.model_prob)) for v in views]
+def highlighted(prompt_text: str, steps: list[dict], inspected: int = 0) -> list[tuple[str, str | None]]:
+    """The prompt unmarked (an empty one shown as the start marker, so token i is always segment i), then each
+    generated token labelled by its probability bin, except token `inspected` (1-based), labelled as inspected."""
+    return [(prompt_text or START_MARKER, None)] + [
+        (s["token"], INSPECTED if i == inspected else probability_label(s["model_prob"]))
+        for i, s in enumerate(steps, 1)]
 
 
 def generation_summary(views: list[explain.StepView], note: str) -> str:
@@ -121,22 +126,26 @@ def generation_summary(views: list[explain.StepView], note: str) -> str:
 
 
 @answers
-def on_pick_token(index, steps):
-    """The distribution that generated token `index` (1-based) was drawn from."""
+def on_pick_token(index, steps, shown):
+    """The distribution that generated token `index` (1-based) was drawn from, and the generated text `shown` (as
+    the page holds it: one {"token", "class_or_confidence"} per segment) with that token marked."""
     if not steps:
-        return gr.skip(), "Generate some text first."
+        return gr.skip(), gr.skip(), "Generate some text first."
     index = min(family.LIMITS["token"].check(index), len(steps))
     step = steps[index - 1]
-    return plots.distribution_figure(step["candidates"], f"Token {index}: {plots.show_token(step['token'])}"), \
+    marked = highlighted(shown[0]["token"], steps, inspected=index) if shown else gr.skip()
+    return marked, plots.distribution_figure(step["candidates"], f"Token {index}: {plots.show_token(step['token'])}"), \
         stats_markdown(step)
 
 
-def on_select_token(steps, evt: gr.SelectData):
-    """Clicking a generated token moves the token slider to it (the prompt segment is index 0)."""
+def on_select_token(steps, shown, evt: gr.SelectData):
+    """Clicking a generated token moves the token slider to it (the prompt segment is index 0), marks it and shows
+    its distribution."""
     index = evt.index if isinstance(evt.index, int) else evt.index[0]
     if not steps or index < 1:
-        return gr.skip()
-    return min(index, len(steps))
+        return (gr.skip(),) * 4
+    index = min(index, len(steps))
+    return index, *on_pick_token(index, steps, shown)
 
 
 @on_gpu(TEXT)
