@@ -45,8 +45,21 @@ CHEAP = {
     "gan_discriminate": dict(kind="healthy", count=4, seed=0),
     "toy_gan_step": dict(dataset="ring", loss="minimax", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0, steps=10,
                          batch_size=16, latent_dim=2, hidden=8, depth=1),
+    "toy_gan_step_d": dict(dataset="ring", loss="minimax", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0, batch_size=16,
+                           latent_dim=2, hidden=8, depth=1),
+    "toy_gan_step_g": dict(dataset="ring", loss="minimax", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0, batch_size=16,
+                           latent_dim=2, hidden=8, depth=1),
     "gan_manifold": dict(grid_lines=20),  # this session's run: a clear "train it first" until toy_gan_step ran
+    "lab_step": dict(dataset="ring", points="", seed=0, families=["gan"], steps=10, sampler="ddim",
+                     diffusion_steps=2, field_t=200, bins=8, temperature=1.0, x_bin=3, lr_g=1e-3, lr_d=1e-3),
+    "lab_race": dict(dataset="custom", points="0,0", seed=0, sampler="ddim", diffusion_steps=2, field_t=200, bins=8,
+                     temperature=1.0, x_bin=3, lr_g=1e-3, lr_d=1e-3, race_steps=50),
+    "lab_reset": dict(dataset="ring", points="", seed=0, sampler="ddim", diffusion_steps=2, field_t=200, bins=8,
+                      temperature=1.0, x_bin=3, lr_g=1e-3, lr_d=1e-3),
+    "lab_point": dict(points="1,1", x=2.0, y=0.5),
 }
+LISTS = {"image", "families"}  # arguments that are lists when valid
+SIGNED = {"x", "y"}  # arguments that may be negative (a point of the 2-D lab's plane)
 RESULT_KEYS = {"next_token": {"text", "token", "candidates"}, "generate_text": {"completion", "tokens"},
                "continuations": {"samples"}, "score_text": {"tokens", "bits_per_char"}, "diffuse": {"images", "judge"},
                "attention": {"tokens", "matrix", "last_token", "flow"}, "logit_lens": {"tokens", "layers"},
@@ -56,7 +69,8 @@ RESULT_KEYS = {"next_token": {"text", "token", "candidates"}, "generate_text": {
                "compare_report": {"command", "date"}, "gan_sample": {"images", "p_real"},
                "gan_interpolate": {"linear", "spherical"}, "gan_discriminate": {"real", "generated"},
                "noise_prediction": {"correlation", "curve"}, "diffusion_map": {"paths", "projection"},
-               "gan_manifold": {"axis", "points"}}
+               "gan_manifold": {"axis", "points"}, "lab_point": {"points"}}
+LAB_VIEWS = 11  # the 2-D lab's training endpoints answer with every view: figures, the table, then the numbers
 
 # Numbers that are out of range for every input, or cheap when they happen to be valid: no whole number from 1 to
 # a million (that is where steps, tokens and images get expensive), everything else including NaN and infinities.
@@ -83,8 +97,9 @@ def hostile_arguments(api: str) -> st.SearchStrategy:
 def must_fail(args: dict) -> bool:
     """Whether some argument is invalid for every input: a list (but an image), dict or bool, a non-finite or a
     negative number."""
-    return any((isinstance(v, (list, dict, bool)) and name != "image")
-               or (isinstance(v, float) and not math.isfinite(v)) or (isinstance(v, (int, float)) and v < 0)
+    return any((isinstance(v, (list, dict, bool)) and name not in LISTS)
+               or (isinstance(v, float) and not math.isfinite(v))
+               or (isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0 and name not in SIGNED)
                for name, v in args.items())
 
 
@@ -133,6 +148,10 @@ def check(api: str, args: dict, kind: str, value) -> None:
     assert not must_fail(args), f"{api} accepted {args!r:.300}"
     if api == "toy_gan_step":
         assert len(value) == 4 and value[3]["step"] >= 10
+    elif api in ("toy_gan_step_d", "toy_gan_step_g"):
+        assert len(value) == 4 and value[3]["step"] + value[3]["d_updates"] >= 1
+    elif api.startswith("lab_") and api != "lab_point":
+        assert len(value) == LAB_VIEWS and set(value[-1]["families"]) == {"diffusion", "autoregressive", "gan"}
     else:
         assert isinstance(value, dict) and RESULT_KEYS[api] <= set(value), (api, shown[:300])
 

@@ -5,12 +5,15 @@ import torch
 
 from genmodels.diffusion import requests as diffusion
 from genmodels.gan import requests as gan
+from genmodels.lab import requests as lab
 from genmodels.pixels import requests as pixels
 from genmodels.text import requests as text
 from genmodels.ui.diffusion import layout as diffusion_tab
 from genmodels.ui.gan import layout as gan_tab
+from genmodels.ui.lab import layout as lab_tab
 from genmodels.ui.pixels import layout as pixels_tab
 from genmodels.ui.text import layout as text_tab
+from tests.conftest import cpu_one_thread
 
 pytestmark = pytest.mark.slow  # the diffusion lessons sample 8 to 16 images of 50 to 100 steps
 KING = text_tab.EXAMPLE_PROMPTS["A king's command"]
@@ -144,3 +147,39 @@ def test_image_i_depends_only_on_the_seed_and_i():
     assert torch.allclose(full.images[:3], fewer.images, atol=1e-5)
     other = gan.sample_grid(gan.SampleRequest.build(**(values | {"seed": 8})))
     assert not torch.allclose(full.images, other.images)
+
+
+def lab_lesson(title: str):
+    """The 2-D lab after a lesson's run: new models with its settings, then its training, as the page runs it."""
+    values = dict(lesson(lab_tab.LESSONS, title))
+    families, steps = values.pop("families"), values.pop("steps")
+    with cpu_one_thread():
+        *_, last = lab.train_lab(None, lab.LabStepRequest.build(families=families, steps=steps, **values))
+    return last.snapshot.families
+
+
+def test_the_autoregressive_model_covers_every_mode_first():
+    families = lab_lesson("Who covers every mode first?")
+    assert families["autoregressive"].covered_at == 50
+    assert all(families[f].covered_at is not None and families[f].covered_at > 50 for f in ("diffusion", "gan"))
+    assert families["diffusion"].nfe_per_sample > families["autoregressive"].nfe_per_sample > families["gan"].nfe_per_sample
+
+
+def test_two_sampling_steps_miss_every_mode_that_fifty_cover():
+    view = lab_lesson("Too few sampling steps")["diffusion"]
+    assert view.measures.modes_covered == 0 and view.measures.in_modes < 0.1
+    lab_values = dict(lesson(lab_tab.LESSONS, "Too few sampling steps")) | {"diffusion_steps": 50}
+    with cpu_one_thread():
+        session = lab.Lab(lab.lab_settings(**{k: v for k, v in lab_values.items() if k not in ("families", "steps")}))
+        list(session.train(("diffusion",), 1500))
+    assert session.snapshot().families["diffusion"].measures.modes_covered == 8
+
+
+def test_a_coarse_grid_covers_at_most_two_modes():
+    view = lab_lesson("A coarse grid")["autoregressive"]
+    assert view.measures.modes_covered <= 2 and view.measures.in_modes < 0.1
+
+
+def test_the_fast_generator_covers_at_most_one_mode_at_any_redraw():
+    view = lab_lesson("A GAN that collapses")["gan"]
+    assert max(view.progress["modes_covered"]) <= 1

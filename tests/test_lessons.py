@@ -5,12 +5,13 @@ import pytest
 from genmodels.ui.demo import build_demo
 from genmodels.ui.diffusion import layout as diffusion_tab
 from genmodels.ui.gan import layout as gan_tab
+from genmodels.ui.lab import layout as lab_tab
 from genmodels.ui.lessons import Lesson, add_lessons, lesson_answer, lesson_update
 from genmodels.ui.pixels import layout as pixels_tab
 from genmodels.ui.text import layout as text_tab
 
 TABS = {"text": text_tab.LESSONS, "diffusion": diffusion_tab.LESSONS, "gan": gan_tab.LESSONS,
-        "pixels": pixels_tab.LESSONS}
+        "pixels": pixels_tab.LESSONS, "lab": lab_tab.LESSONS}
 
 
 @pytest.mark.parametrize("tab", TABS)

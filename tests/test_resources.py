@@ -18,6 +18,7 @@ from genmodels.diffusion import requests as diffusion
 from genmodels.eval import requests as compare
 from genmodels.gan import requests as gan
 from genmodels.gan import toy2d
+from genmodels.lab import requests as lab
 from genmodels.pixels import requests as pixels
 from genmodels.text import requests as text
 from genmodels.ui import images, share
@@ -85,7 +86,7 @@ def limits_table() -> dict[str, str]:
 
 def numbers_in(cell: str) -> set[str]:
     """Every number written in a README cell, as `{:g}` text (1,000 and 2^31 - 1 included)."""
-    written = {f"{float(w):g}" for w in re.findall(r"\d[\d,.]*", cell.replace(",", "")) if w.strip(".")}
+    written = {f"{float(w):g}" for w in re.findall(r"-?\d[\d,.]*", cell.replace(",", "")) if w.strip(".-")}
     return written | ({f"{validation.MAX_SEED:g}"} if "2^31 - 1" in cell else set())
 
 
@@ -102,7 +103,8 @@ def limit_numbers(limit) -> list[float]:
 def test_every_limit_in_the_families_tables_is_in_the_readme():
     written = set().union(*map(numbers_in, limits_table().values()))
     tables = {"text": text.LIMITS, "diffusion": diffusion.LIMITS, "gan": gan.LIMITS, "pixels": pixels.LIMITS,
-              "compare": compare.LIMITS, "links": {"text": validation.Text("Shared text", share.MAX_SHARED_TEXT)}}
+              "compare": compare.LIMITS, "lab": lab.LIMITS,
+              "links": {"text": validation.Text("Shared text", share.MAX_SHARED_TEXT)}}
     missing = [(family, name, n) for family, limits in tables.items() for name, limit in limits.items()
                for n in limit_numbers(limit) if f"{n:g}" not in written]
     assert missing == []

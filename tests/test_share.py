@@ -8,13 +8,14 @@ from genmodels.ui.compare.layout import build_tab as build_compare_tab
 from genmodels.ui.diffusion import api as diffusion_api
 from genmodels.ui.diffusion.layout import build_tab as build_diffusion_tab
 from genmodels.ui.gan.layout import build_tab as build_gan_tab
+from genmodels.ui.lab.layout import build_tab as build_lab_tab
 from genmodels.ui.pixels.layout import build_tab as build_pixels_tab
 from genmodels.ui.share import MAX_SHARED_TEXT, restore, restore_message, settings_query, sub_tab_ids
 from genmodels.ui.text import api as text_api
 from genmodels.ui.text.layout import build_tab as build_text_tab
 
 BUILDERS = {"text": build_text_tab, "pixels": build_pixels_tab, "diffusion": build_diffusion_tab,
-            "gan": build_gan_tab, "compare": build_compare_tab}
+            "gan": build_gan_tab, "lab": build_lab_tab, "compare": build_compare_tab}
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Speed figures as JSON: `python -m genmodels.tools.bench {text,diffusion,gan,batching,peers}`.
+"""Speed figures as JSON: `python -m genmodels.tools.bench {text,diffusion,gan,lab,lab-cover,batching,peers}`.
 
 `--device cuda` measures on a GPU. `peers` compares us with transformers and diffusers on the same weights (dev
 dependencies) and adds a table on stderr.
@@ -23,6 +23,7 @@ from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import generate_tokens, next_token_logits, sample_tokens
 from genmodels.text.tokenizer import encode
 from genmodels.tools.bench_batching import bench_batching
+from genmodels.tools.bench_lab import bench_lab, bench_lab_cover
 
 BENCH_TEXT = ("KING.\nBring me the map, and let the council wait.\n\nQUEEN.\nMy lord, the riders came at dawn "
               "with word from the north, and every word was cold.\n")
@@ -156,6 +157,8 @@ BENCHES = {  # name -> run(parsed arguments)
     "text": lambda args: bench_text(),
     "diffusion": lambda args: bench_diffusion(),
     "gan": lambda args: bench_gan(),
+    "lab": lambda args: bench_lab(args.steps or 1000),
+    "lab-cover": lambda args: bench_lab_cover(args.steps or 2000),
     "batching": lambda args: bench_batching(args.users, args.tokens, args.steps or 30),
     "peers": lambda args: bench_peers((args.only,) if args.only else ("text", "diffusion"), steps=args.steps or 50,
                                       repeats=args.repeats),
@@ -172,7 +175,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("text", "diffusion"), help="peers: compare only this family")
     parser.add_argument("--steps", type=int, default=None,
                         help="DDIM steps: of peers' diffusion comparison (default 50), of batching's requests (on average, "
-                             "default 30)")
+                             "default 30); lab: training steps per family (default 1000)")
     parser.add_argument("--repeats", type=int, default=5, help="peers: timed rounds of the diffusion comparison")
     args = parser.parse_args()
     if args.device:

@@ -61,11 +61,12 @@ PLAN = [
          ask="Will 24 different random vectors give 24 different garments?",
          notice="The collapsed generator maps most latents to the same few garments; the healthy one covers them "
                 "all. One network pass per image: by far the fastest family."),
-    Step(5, "Watch a GAN learn", "gan", {"view": "live"},
-         do="Press Train N steps twice, then pick the collapse preset and train again.",
-         ask="Will the blue crosses cover all eight green clusters?",
-         notice="Balanced players spread over every mode; a generator that outruns its discriminator chases one "
-                "cluster after another."),
+    Step(5, "Three families learn the same points", "lab", {"dataset": "ring", "race_steps": 3000},
+         do="Press Race; when it ends, pick the lesson 'A GAN that collapses'.",
+         ask="On the ring of 8, which family will first put samples on all 8 modes?",
+         notice="The autoregressive model covers them at once but can never be sharper than its bins; diffusion and "
+                "the GAN take hundreds of steps. Read the table: diffusion pays 50 network evaluations per sample, "
+                "the GAN 1, and a GAN whose generator outruns its discriminator never covers the ring."),
 ]
 ASSUMED_MINUTES = 45
 

@@ -53,6 +53,8 @@ def encode(value) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ",".join(encode(item) for item in value)
     return "" if value is None else str(value)
 
 
@@ -67,6 +69,11 @@ def decode(control, raw: str):
         if raw not in sub_tab_ids(control):
             raise ValueError("is not one of the sub-tabs")
         return raw
+    if isinstance(control, gr.CheckboxGroup):  # the browser's String() of a list: "a,b"
+        picked = [item for item in raw.split(",") if item]
+        if any(item not in [choice[1] for choice in control.choices] for item in picked):
+            raise ValueError("names a choice that does not exist")
+        return picked
     if isinstance(control, gr.Checkbox):
         if raw not in ("true", "false"):
             raise ValueError("must be true or false")
