@@ -32,6 +32,10 @@ def endpoint_mix(rng: random.Random) -> list[tuple[float, str, dict]]:
     """(weight, api_name, arguments) for one student's next click; sizes are what the tabs ask by default or less."""
     seed = rng.randrange(1000)
     prompt, image_prompt = rng.choice(PROMPTS), rng.choice(IMAGE_PROMPTS)
+    toy = dict(dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=seed, batch_size=256,
+               latent_dim=2, hidden=128, depth=3)
+    lab = dict(dataset=rng.choice(["ring", "grid"]), points="", seed=seed, sampler="ddim", diffusion_steps=50,
+               field_t=200, bins=32, temperature=1.0, x_bin=16, lr_g=1e-3, lr_d=1e-3)
     return [
         (6, "next_token", dict(prompt=prompt, temperature=0.8, top_k=0, top_p=0.95, seed=seed)),
         (3, "generate_text", dict(prompt=prompt, max_new_tokens=60, temperature=0.8, top_k=0, top_p=0.95, seed=seed)),
@@ -58,8 +62,13 @@ def endpoint_mix(rng: random.Random) -> list[tuple[float, str, dict]]:
         (0.5, "diffusion_map", dict(prompt=image_prompt, comparison=rng.choice(["seeds", "guidance", "sampler"]),
                                     guidance=3.0, sampler="DDIM", steps=20, seed=seed)),
         (1, "gan_manifold", dict(grid_lines=20)),  # a student who has not trained yet trains first (student())
-        (2, "toy_gan_step", dict(dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=seed,
-                                 steps=50, batch_size=256, latent_dim=2, hidden=128, depth=3)),
+        (2, "toy_gan_step", dict(toy, steps=50)),
+        (0.5, "toy_gan_step_d", toy),
+        (0.5, "toy_gan_step_g", toy),
+        (2, "lab_step", dict(lab, families=rng.choice([["diffusion", "autoregressive", "gan"], ["gan"]]), steps=100)),
+        (0.25, "lab_race", dict(lab, race_steps=300)),
+        (0.5, "lab_reset", lab),
+        (0.5, "lab_point", dict(points="", x=round(rng.uniform(-2, 2), 2), y=round(rng.uniform(-2, 2), 2))),
     ]
 
 
