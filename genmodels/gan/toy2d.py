@@ -15,7 +15,8 @@ from torch import nn
 
 from genmodels.gan.latent import latent_plane, quantile_grid
 from genmodels.gan.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
-from genmodels.gan.toy_data import COVER_FRACTION, DATASETS, ToyDistribution, mode_coverage, sliced_wasserstein
+from genmodels.gan.toy_data import DATASETS, ToyDistribution
+from genmodels.lab.measures import distance_floor, measure_samples
 from genmodels.lab.parts import History, changes_run, is_number, is_whole, jsonable, mlp, range_errors
 from genmodels.runtime import make_generator
 
@@ -109,7 +110,7 @@ class Snapshot:
     modes_covered: int | None  # modes holding >= COVER_FRACTION of the fake points; None for moons
     n_modes: int | None
     in_modes: float | None  # share of fake points within 3 sigma of some mode ("high quality")
-    distance: float  # sliced Wasserstein-1 between fake and real points
+    distance: float | None  # sliced Wasserstein-1 between fake and real points; None once a point is not finite
     distance_floor: float  # the mean distance of fresh real samples to `real`: what a perfect G would score
     diverged: bool
     message: str
@@ -121,6 +122,8 @@ class Snapshot:
 
 class ToyGAN:
     """One training session: its own nets, optimizers, random generator and bounded history; reset() restarts it."""
+
+    nfe_per_sample = 1  # one pass of G draws a point
 
     def __init__(self, settings: ToySettings, data: ToyDistribution | None = None):
         """data replaces the named data set of settings.dataset (the 2-D lab's clicked points)."""
@@ -144,8 +147,7 @@ class ToyGAN:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999))
         self.real = dist.sample(N_POINTS, init)  # (N_POINTS, 2)
         self.z = torch.randn(N_POINTS, s.latent_dim, generator=init)  # (N_POINTS, latent_dim)
-        self.distance_floor = float(np.mean([sliced_wasserstein(dist.sample(N_POINTS, init), self.real)
-                                             for _ in range(8)]))  # what a perfect generator would score
+        self.distance_floor = distance_floor(dist, self.real, init)  # what a perfect generator would score
         xmin, xmax, ymin, ymax = dist.extent
         self.grid_x, self.grid_y = torch.linspace(xmin, xmax, GRID_SIZE), torch.linspace(ymin, ymax, GRID_SIZE)
         gy, gx = torch.meshgrid(self.grid_y, self.grid_x, indexing="ij")
@@ -284,17 +286,13 @@ class ToyGAN:
         self.trail_step, self.latest_fake = self.steps, fake.numpy()
         with torch.no_grad():
             d_grid = torch.sigmoid(self.D(self.grid)).view(GRID_SIZE, GRID_SIZE)  # (GRID_SIZE, GRID_SIZE)
-        shares = covered = in_modes = None
-        if dist.centers is not None:
-            shares, in_modes = mode_coverage(fake, torch.tensor(dist.centers), dist.sigma)  # (K,)
-            covered = int((shares >= COVER_FRACTION).sum())
-            shares = shares.numpy()
+        measures = measure_samples(fake, dist, self.real)
         return Snapshot(
             step=self.steps, d_updates=self.d_updates, dataset=self.settings.dataset, extent=dist.extent,
             real=self.real.numpy().copy(), fake=fake.numpy(), trail=np.array(self.trail).reshape(-1, N_POINTS, 2),
             push=push.numpy(), manifold=self.manifold(),
             grid_x=self.grid_x.numpy().copy(), grid_y=self.grid_y.numpy().copy(), d_grid=d_grid.numpy(),
             history=self.history.as_arrays(), last=dict(self.last),
-            mode_shares=shares, modes_covered=covered, n_modes=None if dist.centers is None else len(dist.centers),
-            in_modes=in_modes, distance=sliced_wasserstein(fake, self.real), distance_floor=self.distance_floor,
+            mode_shares=measures.mode_shares, modes_covered=measures.modes_covered, n_modes=measures.n_modes,
+            in_modes=measures.in_modes, distance=measures.distance, distance_floor=self.distance_floor,
             diverged=self.diverged, message=self.message)

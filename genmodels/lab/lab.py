@@ -29,6 +29,7 @@ REDRAW_EVERY = 50  # steps each family trains between two redraws
 RACE_STEPS = 3_000  # the race gives up on a family that has not covered every mode by then
 N_REAL = 512  # the fixed real points every family is measured against
 LOSS_KEY = {"diffusion": "loss", "autoregressive": "loss", "gan": "loss_g"}  # the loss whose stability is shown
+SAMPLES_KEY = {"diffusion": "samples", "autoregressive": "samples", "gan": "fake"}  # each snapshot's drawn points
 PROGRESS_KEYS = ("step", "modes_covered", "distance")
 ON_MODES = 0.5  # a family has covered the data once every mode is covered and at least half its samples lie on modes:
 # with few modes a cloud of noise touches each of them with 1% of its points, which is no cover at all
@@ -201,7 +202,7 @@ class Lab:
         if family in self.cache and self.cache[family][0] == key:
             return self.cache[family][1]
         snapshot = model.snapshot()
-        samples = snapshot.fake if family == "gan" else snapshot.samples  # (N, 2)
+        samples = getattr(snapshot, SAMPLES_KEY[family])  # (N, 2)
         measures = measure_samples(torch.as_tensor(samples), self.data, self.real)
         progress = self.progress[family]
         if not progress.rows or progress.rows[-1][0] != model.steps:
@@ -215,7 +216,7 @@ class Lab:
         seconds = self.seconds[family]
         result = FamilyView(
             family=family, view=snapshot.to_dict(), measures=measures, steps=model.steps,
-            nfe_per_sample=model.nfe_per_sample if family != "gan" else 1, train_seconds=seconds,
+            nfe_per_sample=model.nfe_per_sample, train_seconds=seconds,
             steps_per_second=model.steps / seconds if seconds > 0 and model.steps else None,
             stability=loss_stability(history["step"], losses), loss=float(losses[-1]) if len(losses) else None,
             covered_at=self.covered_at[family], seconds_to_cover=self.cover_seconds[family],

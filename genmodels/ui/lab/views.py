@@ -4,7 +4,7 @@ import gradio as gr
 
 from genmodels.errors import RequestError
 from genmodels.gan.toy_data import DATASETS
-from genmodels.lab.lab import FAMILIES, RACE_STEPS, LabSnapshot
+from genmodels.lab.lab import FAMILIES, RACE_STEPS, SAMPLES_KEY, LabSnapshot
 from genmodels.lab.requests import (
     DEFAULTS,
     LabRaceRequest,
@@ -26,7 +26,6 @@ from genmodels.ui.lab.diffusion_plots import diffusion_field_figure, diffusion_p
 # What every draw returns, by name; the layout lists its outputs in this order.
 VIEWS = ("diffusion_plane", "autoregressive_plane", "gan_plane", "stats", "progress", "field", "paths",
          "conditionals", "manifold", "gan_curves", "numbers")
-SAMPLES_KEY = {"diffusion": "samples", "autoregressive": "samples", "gan": "fake"}
 
 
 def cell(value, form: str = "{:.3f}") -> str:
