@@ -414,3 +414,32 @@ def test_token_surprisals_of_a_certain_token_is_near_zero():
     got = token_surprisals(model, [5, 5, 7, 5] * 10, 1)
     assert (got[[i for i in range(40) if i % 4 != 2]] < 1e-3).all()
     assert (got[2::4] > 50 / math.log(2) - 1).all()
+
+
+def test_per_row_settings_adjust_each_row_as_it_would_be_alone():
+    """An engine's tick adjusts many requests' rows at once, each with its own settings (greedy, top-k, top-p, a
+    nucleus past the first ranked tokens): every row must equal that row adjusted alone."""
+    logits = random_logits(7, torch.float32, rows=8)
+    settings = [(0.0, 0, 0.9), (0.7, 5, 1.0), (1.3, 0, 0.99), (1.0, 50, 0.5), (0.3, 0, 1.0), (1.5, 499, 0.9),
+                (2.0, 0, 0.999), (1.0, 1, 0.2)]
+    rows = adjust_logits(logits, *[torch.tensor(column) for column in zip(*settings)])
+    for row, (temperature, top_k, top_p) in enumerate(settings):
+        assert torch.equal(rows[row], adjust_logits(logits[row], temperature, top_k, top_p)), settings[row]
+
+
+def test_top_p_ranks_a_few_tokens_only_when_they_reach_p(monkeypatch):
+    """Ranking the most likely tokens first is a shortcut: with room for 4 tokens or for all, the same tokens stay."""
+    logits = random_logits(8, torch.float32, rows=16)
+    for top_p in (0.1, 0.5, 0.9, 0.99):
+        full = apply_top_p(logits, top_p)
+        monkeypatch.setattr("genmodels.text.sampling.NUCLEUS_GUESS", 4)
+        assert torch.equal(apply_top_p(logits, top_p), full)
+        monkeypatch.undo()
+
+
+def test_a_draw_is_torch_multinomials_draw():
+    """TokenStep.draw writes out multinomial's one-sample rule, so a seed draws what it drew before."""
+    for seed in range(20):
+        step = sampling_step(random_logits(seed, torch.float32), 0.9, 0, 0.95, torch.Generator().manual_seed(seed))
+        expected = torch.multinomial(step.probs, 1, generator=torch.Generator().manual_seed(seed)).squeeze(-1)
+        assert torch.equal(step.token, expected)

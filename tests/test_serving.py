@@ -7,9 +7,12 @@ import pytest
 import torch
 
 from genmodels import serving
+from genmodels.diffusion.schedule import cosine_schedule
+from genmodels.diffusion.unet import UNet, UNetConfig
 from genmodels.errors import RequestError
 from genmodels.pixels.model import PixelConfig, PixelTransformer, class_token
 from genmodels.runtime import make_generator
+from genmodels.serving import denoising
 from genmodels.serving.engine import Engine, Job
 from genmodels.serving.tokens import TokenEngine
 from genmodels.text.gpt import GPT, GPTConfig
@@ -168,3 +171,15 @@ def test_a_big_request_shares_ticks_with_small_ones():
     small = [engine.submit(Job(1, 3)) for _ in range(4)]
     assert all(list(job.stream()) == [1, 2, 3] for job in small)
     assert len(list(big)) == 999
+
+
+def test_a_large_cpu_tick_split_across_the_cores_equals_one_pass(monkeypatch):
+    """The U-Net's tick over many images runs in one part per core; joined, the parts are the one pass's output."""
+    torch.manual_seed(0)
+    unet = UNet(UNetConfig(channels=(8, 16, 16), cond_dim=8, groups=4)).eval()
+    monkeypatch.setattr(denoising, "CORES", 2)
+    engine = denoising.DenoisingEngine(unet, cosine_schedule(), capacity=16)
+    x, t, text = torch.randn(11, 1, 28, 28), torch.randint(0, 1000, (11,)), torch.randn(11, 8)
+    with torch.inference_mode():
+        split, whole = engine.on_every_core(x, t, text), unet(x, t, text)
+    torch.testing.assert_close(split, whole, rtol=1e-4, atol=1e-5)

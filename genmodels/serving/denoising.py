@@ -4,8 +4,11 @@ Each job (one request's images) keeps its own x_t, timestep list (its step count
 eta), guidance scale and generator. A tick runs the U-Net once over every job's rows, each row at its own timestep:
 the conditional and the unconditional half of every guided row in the same call (guidance 1 and 0 need only one
 half), then each job mixes its halves with its own scale and takes its own sampler step, exactly as
-`ddim_steps` / `ddpm_steps` do alone. On CUDA the pass replays a CUDA graph recorded per bucketed batch size.
+`ddim_steps` / `ddpm_steps` do alone. On CUDA the pass replays a CUDA graph recorded per bucketed batch size; on
+the CPU a large pass is split across the cores.
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -22,6 +25,9 @@ from genmodels.diffusion.schedule import NoiseSchedule
 from genmodels.fastpath import FAST_PATH, StaticCall
 from genmodels.serving.engine import Engine, Job
 from genmodels.serving.tokens import bucket
+
+CORES = len(os.sched_getaffinity(0))
+SHARED_TICK_ROWS = 8  # a CPU tick of at least this many U-Net images is split across the cores
 
 
 @dataclass
@@ -54,6 +60,8 @@ class DenoisingEngine(Engine):
         self.unet, self.schedule, self.name = unet, schedule, name
         self.device = unet.conv_in.weight.device
         self.graphs: dict[int, StaticCall] = {}  # bucketed U-Net batch size -> recorded pass (CUDA)
+        self.helpers = ThreadPoolExecutor(max(1, CORES - 1), thread_name_prefix="unet-part",
+                                          initializer=torch.set_num_threads, initargs=(1,))
 
     def forward(self, jobs: list[Job]) -> dict[int, list[torch.Tensor]]:
         """Predicted noise for each half of each job: {id(job): [eps per half]} from one U-Net call."""
@@ -68,9 +76,26 @@ class DenoisingEngine(Engine):
                 sizes.append(job.rows)
         x, t, text = torch.cat(xs), torch.cat(ts), torch.cat(texts)  # (N, 1, 28, 28), (N,), (N, D)
         with torch.inference_mode():
-            eps = self.replay(x, t, text) if FAST_PATH.enabled(self.device) else self.unet(x, t, text)
+            eps = self.replay(x, t, text) if FAST_PATH.enabled(self.device) else self.on_every_core(x, t, text)
         parts = iter(eps.split(sizes))
         return {id(job): [next(parts) for _ in job.state.halves()] for job in jobs}
+
+    def on_every_core(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """The U-Net over (N, 1, 28, 28) images, split across the CPU's cores when N is large. The server gives each
+        request one torch thread, so a tick's convolutions would use one core; but a tick steps many requests at
+        once while they wait for it, so its rows are split into one part per core, each part run on its own
+        thread (the caller's and the engine's helpers), and joined."""
+        if self.device.type != "cpu" or len(x) < SHARED_TICK_ROWS or CORES < 2:
+            return self.unet(x, t, text)
+        parts = [chunk.chunk(CORES) for chunk in (x, t, text)]  # CORES parts of each, in row order
+        helpers = [self.helpers.submit(self.unet_part, *part) for part in list(zip(*parts))[1:]]
+        first = self.unet(*[chunks[0] for chunks in parts])
+        return torch.cat([first, *[helper.result() for helper in helpers]])
+
+    @torch.inference_mode()
+    def unet_part(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """The U-Net on a helper thread (inference mode belongs to the thread that enters it)."""
+        return self.unet(x, t, text)
 
     def replay(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         """The U-Net pass at the bucketed batch size, recorded once per size (on CUDA; static buffers elsewhere)."""

@@ -7,8 +7,8 @@ A tick is two phases: `forward` runs the network once over every job's rows, the
 sampling rule; a job whose `advance` raises fails alone, and when `forward` raises (out of memory, say) the job
 with the most rows fails and the others step at the next tick.
 
-There is no worker thread: a caller waiting for its next record runs the next tick itself, for every job, unless
-another caller is running one. A lone request therefore steps on its own thread as it would without the engine
+There is no worker thread: a caller waiting for its next record runs ticks itself, for every job, unless another
+caller is running them (for a turn of TURN_S while other callers wait, so they wake once per turn). A lone request steps on its own thread as it would without the engine
 (torch's OpenMP threads belong to the thread that calls, and a second thread made the same layers run slower), and
 under load whichever caller is free drives the ticks. A tick that fails outside those two phases (a bug) fails
 every job it held with a clear message and leaves the engine empty and serving; no caller waits forever, since
@@ -23,6 +23,7 @@ from typing import Any, Iterator
 from genmodels.errors import RequestError
 
 RECORD_TIMEOUT_S = 120.0  # a caller that waits this long for its next record gives up with a clear message
+TURN_S = 0.1  # a caller that ticks for others keeps ticking this long (see Engine.drive)
 FINISHED = object()  # the record after a job's last one
 
 
@@ -66,7 +67,7 @@ class Job:
             if time.monotonic() > deadline:
                 raise RequestError("The server is too busy to finish this request in time: please try again "
                                    "in a moment.")
-            if not self.engine.drive():
+            if not self.engine.drive(self):
                 self.engine.wait_for_tick(self, deadline)
 
     def stream(self, timeout: float = RECORD_TIMEOUT_S) -> Iterator:
@@ -148,15 +149,21 @@ class Engine:
             if self.ticking and job.records.empty():
                 self.lock.wait(timeout=max(0.0, deadline - time.monotonic()))
 
-    def drive(self) -> bool:
-        """Run one tick on this thread unless another caller is running one; whether it ran."""
+    def drive(self, caller: Job) -> bool:
+        """Run ticks on this thread unless another caller is running one; whether it ran. One tick while the
+        caller's job is the only one (a lone request steps as it would alone), else ticks for TURN_S: the others
+        sleep meanwhile instead of waking after every tick to fight over Python's lock with the ticking thread."""
         if not self.take_turn():
             return False
         try:
-            self.tidy()
-            self.admit()
-            self.tick()
-            self.leave_finished()
+            turn_ends = time.monotonic() + TURN_S
+            while True:
+                self.tidy()
+                self.admit()
+                self.tick()
+                self.leave_finished()
+                if all(job is caller for job in self.active) or time.monotonic() > turn_ends:
+                    break
         except BaseException as error:  # a bug outside forward and advance: nobody's rows can be trusted
             self.crash(error)
             if not isinstance(error, Exception):

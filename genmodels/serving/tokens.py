@@ -1,8 +1,9 @@
 """The token engine: continuous batching for the GPT family (the text model and the pixel transformer).
 
 Every active row has its own slot in one shared KV cache and its own position; a tick feeds each row its last
-token at its position in one `decode_at` pass (rows of different prompt lengths side by side), then each job draws
-its next token with its own temperature, top-k, top-p and generator, exactly as `generate_tokens` does alone. Active
+token at its position in one `decode_at` pass (rows of different prompt lengths side by side), applies every row's
+own temperature, top-k and top-p to all rows at once (with the distributions the page shows), then each job draws
+its next token from its own generator, exactly as `generate_tokens` does alone. Active
 rows stay packed at the front of the cache, so a tick reads a view, not a copy: a leaving job's rows are filled by
 moving the last rows down. A prompt is read (prefilled) alone when its job joins, and again from its last half
 context when its rows' cache is full, as `generate_tokens` does. On CUDA a tick replays a CUDA graph recorded for the
@@ -18,7 +19,7 @@ import torch
 from genmodels.fastpath import FAST_PATH, StaticCall
 from genmodels.serving.engine import Engine, Job
 from genmodels.text.gpt import KVCache
-from genmodels.text.sampling import TokenStep, sampling_step
+from genmodels.text.sampling import TokenStep, check_settings
 
 
 @dataclass
@@ -39,6 +40,12 @@ class TokenJob:
 def bucket(rows: int) -> int:
     """The recorded batch size a tick of `rows` rows runs at: the next power of two."""
     return 1 << (rows - 1).bit_length()
+
+
+def job_rows(job: Job) -> slice | list[int]:
+    """The engine rows of `job` in its own row order: a slice (a view, no copy) when they lie in order."""
+    first = job.slots[0]
+    return slice(first, first + job.rows) if job.slots == list(range(first, first + job.rows)) else job.slots
 
 
 class TokenEngine(Engine):
@@ -73,6 +80,7 @@ class TokenEngine(Engine):
         state.position, state.pending = length, logits
 
     def start(self, job: Job) -> None:
+        check_settings(job.state.temperature, job.state.top_k, job.state.top_p)  # a bad value fails this job alone
         first = len(self.owners)
         job.slots = list(range(first, first + job.rows))
         self.owners.extend((job, i) for i in range(job.rows))
@@ -97,11 +105,29 @@ class TokenEngine(Engine):
                 self.owners.pop()
         job.slots = []
 
-    def forward(self, jobs: list[Job]) -> torch.Tensor | None:
-        """Logits (rows in use, V) for every row's last token at its position; None when every job has a prefill's
-        logits to draw from. Rows of such jobs are fed a dummy token at a slot that is rewritten before it is read."""
-        if all(job.state.pending is not None for job in jobs):
-            return None
+    def forward(self, jobs: list[Job]) -> TokenStep:
+        """The tick's distributions over every row in use, computed at once with each row's own settings: the
+        model's logits for each row's last token at its position, or a prefill's logits where a job just read its
+        prompt (its rows are then fed a dummy token at a slot that is rewritten before it is read)."""
+        with torch.inference_mode():
+            pending = [job.state.pending for job in jobs if job.state.pending is not None]
+            if len(pending) == len(jobs):  # the model's output width: a pixel model's is its gray levels
+                logits = torch.empty(len(self.owners), pending[0].shape[-1], device=self.device)
+            else:
+                logits = self.step_logits().float()  # (rows, V)
+            for job in jobs:
+                if job.state.pending is not None:
+                    logits[job.slots] = job.state.pending.float()
+            if len(jobs) == 1:  # alone: its own step, its distributions computed when read, as generate_tokens does
+                state = jobs[0].state
+                return TokenStep(state.index, logits[job_rows(jobs[0])], state.temperature, state.top_k, state.top_p)
+            states = [job.state for job, _ in self.owners]  # each row's job's settings
+            per_row = {name: torch.tensor([getattr(state, name) for state in states], device=self.device)
+                       for name in ("temperature", "top_k", "top_p")}
+            return TokenStep(-1, logits, **per_row).compute_all()
+
+    def step_logits(self) -> torch.Tensor:
+        """Logits (rows in use, V) for every row's last token at its position."""
         last_slot = self.config.block_size - 1
         tokens, positions = [], []
         for job, index in self.owners:
@@ -110,16 +136,15 @@ class TokenEngine(Engine):
             positions.append(min(state.position, last_slot))
         tokens = torch.tensor(tokens, device=self.device)[:, None]  # (rows, 1)
         rows = len(tokens)
-        with torch.inference_mode():
-            if FAST_PATH.enabled(self.device):
-                return self.replay(tokens, torch.tensor(positions, device=self.device))
-            if len(set(positions)) == 1:  # every row at one position (a lone job, say): the plain cached step
-                view = self.pool.head(rows)
-                view.position = positions[0]
-                return self.model(tokens, view)[:, 0]  # (rows, V)
-            slots = torch.tensor(positions, device=self.device)  # (rows,)
-            view = self.pool.head(rows, max(positions) + 1)
-            return self.model.decode_at(tokens, slots, view)[:, 0]  # (rows, V)
+        if FAST_PATH.enabled(self.device):
+            return self.replay(tokens, torch.tensor(positions, device=self.device))
+        if len(set(positions)) == 1:  # every row at one position (a lone job, say): the plain cached step
+            view = self.pool.head(rows)
+            view.position = positions[0]
+            return self.model(tokens, view)[:, 0]  # (rows, V)
+        slots = torch.tensor(positions, device=self.device)  # (rows,)
+        view = self.pool.head(rows, max(positions) + 1)
+        return self.model.decode_at(tokens, slots, view)[:, 0]  # (rows, V)
 
     def replay(self, tokens: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
         """The decode step at the bucketed batch size, recorded once per size (on CUDA; static buffers elsewhere)."""
@@ -132,16 +157,17 @@ class TokenEngine(Engine):
             self.graphs[size] = StaticCall(step, padded_tokens, padded_slots)
         return self.graphs[size](padded_tokens, padded_slots)[:rows, 0]  # (rows, V)
 
-    def advance(self, job: Job, outputs: torch.Tensor) -> None:
+    def advance(self, job: Job, tick: TokenStep) -> None:
         state: TokenJob = job.state
         if state.pending is not None:
-            logits, state.pending = state.pending, None
+            state.pending = None
         else:
-            logits = outputs[job.slots]  # (B, V)
             state.position += 1
         with torch.inference_mode():
-            step: TokenStep = sampling_step(logits, state.temperature, state.top_k, state.top_p, state.generator,
-                                            state.index)
+            if tick.index == state.index:  # the job ticked alone: the tick's step is its own
+                step = tick.draw(state.generator)
+            else:
+                step = tick.rows(job_rows(job), state.index, state.temperature, state.top_k, state.top_p).draw(state.generator)
             job.emit(step)
             state.index += 1
             state.last = step.token.tolist()

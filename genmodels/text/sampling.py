@@ -15,40 +15,75 @@ from genmodels.text.decoding import decoding
 from genmodels.text.gpt import GPT
 
 
-def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """logits / T; T = 0 is the limit T -> 0: only the argmax survives (first one on ties), no division."""
-    if temperature < 0:
+NUCLEUS_GUESS = 256  # top-p first looks among this many most likely tokens, and sorts all only if they fall short
+
+
+def per_row(value, logits: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A setting for each row of logits (..., V): a number repeated, or a tensor (...) of one per row, as it is."""
+    return torch.as_tensor(value, dtype=dtype or logits.dtype, device=logits.device).expand(logits.shape[:-1])
+
+
+def apply_temperature(logits: torch.Tensor, temperature) -> torch.Tensor:
+    """logits / T; T = 0 is the limit T -> 0: only the argmax survives (first one on ties), no division.
+    T is a number, or one per row (a batch of requests with their own settings)."""
+    if isinstance(temperature, (int, float)) and temperature < 0:
         raise ValueError("temperature must be >= 0")
-    if temperature == 0:
-        top = logits.argmax(dim=-1, keepdim=True)
-        return torch.full_like(logits, float("-inf")).scatter(-1, top, logits.gather(-1, top))
-    return logits / temperature
+    t = per_row(temperature, logits)  # (...)
+    greedy = t == 0
+    scaled = logits / torch.where(greedy, 1.0, t)[..., None]
+    if not greedy.any():
+        return scaled
+    top = logits.argmax(dim=-1, keepdim=True)
+    only_top = torch.full_like(logits, float("-inf")).scatter(-1, top, logits.gather(-1, top))
+    return torch.where(greedy[..., None], only_top, scaled)
 
 
-def apply_top_k(logits: torch.Tensor, k: int) -> torch.Tensor:
-    """Keep the k largest logits (ties with the k-th are kept); k = 0 or k >= V turns it off."""
-    if k < 0:
+def apply_top_k(logits: torch.Tensor, k) -> torch.Tensor:
+    """Keep the k largest logits (ties with the k-th are kept); k = 0 or k >= V turns it off. k: a number or one
+    per row."""
+    if isinstance(k, int) and k < 0:
         raise ValueError("top_k must be >= 0")
-    if k == 0 or k >= logits.shape[-1]:
+    k = per_row(k, logits, torch.long)  # (...)
+    on = (k > 0) & (k < logits.shape[-1])
+    if not on.any():
         return logits
-    kth = torch.topk(logits, k, dim=-1).values[..., -1:]  # (..., 1)
-    return logits.masked_fill(logits < kth, float("-inf"))
+    largest = int(k[on].max())
+    values = torch.topk(logits, largest, dim=-1).values  # (..., largest) in descending order
+    kth = values.gather(-1, (k.clamp(1, largest) - 1)[..., None])  # (..., 1)
+    return logits.masked_fill(on[..., None] & (logits < kth), float("-inf"))
 
 
-def apply_top_p(logits: torch.Tensor, p: float) -> torch.Tensor:
-    """Nucleus sampling (Holtzman et al. 2019): keep the smallest set of most likely tokens whose
-    probability reaches p; the token that crosses p is kept, and at least one token always survives."""
-    if not 0 < p <= 1:
-        raise ValueError("top_p must be in (0, 1]")
-    if p == 1:
-        return logits
-    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
-    sorted_probs = sorted_logits.softmax(dim=-1)
-    mass_before = sorted_probs.cumsum(dim=-1) - sorted_probs  # probability of all more likely tokens
-    remove_sorted = mass_before >= p
+def nucleus(probs: torch.Tensor, p: torch.Tensor, ranked: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The nucleus of each row of probs (R, V) for p (R, 1) found among its `ranked` most likely tokens: the kept
+    tokens (R, V) bool, and whether those tokens reach p (R, 1), without which the answer is not final."""
+    if ranked < probs.shape[-1]:
+        sorted_probs, order = probs.topk(ranked, dim=-1)  # (R, ranked) in descending order
+    else:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+    mass = sorted_probs.cumsum(dim=-1)
+    remove_sorted = (mass - sorted_probs) >= p  # the probability of all more likely tokens reached p
     remove_sorted[..., 0] = False
-    remove = remove_sorted.scatter(-1, order, remove_sorted)
-    return logits.masked_fill(remove, float("-inf"))
+    return torch.zeros_like(probs, dtype=torch.bool).scatter(-1, order, ~remove_sorted), mass[..., -1:] >= p
+
+
+def apply_top_p(logits: torch.Tensor, p) -> torch.Tensor:
+    """Nucleus sampling (Holtzman et al. 2019): keep the smallest set of most likely tokens whose
+    probability reaches p; the token that crosses p is kept, and at least one token always survives.
+    p: a number or one per row. Rows are ranked over their NUCLEUS_GUESS most likely tokens first, and fully sorted
+    only where those fall short of p (sorting the whole vocabulary costs ten times more)."""
+    if isinstance(p, (int, float)) and not 0 < p <= 1:
+        raise ValueError("top_p must be in (0, 1]")
+    vocab = logits.shape[-1]
+    p = per_row(p, logits).reshape(-1, 1)  # (R, 1)
+    on = p < 1
+    if not on.any():
+        return logits
+    probs = logits.softmax(dim=-1).reshape(-1, vocab)  # (R, V)
+    keep, reached = nucleus(probs, p, min(NUCLEUS_GUESS, vocab))
+    short = (on & ~reached)[:, 0]  # (R,)
+    if short.any():
+        keep[short] = nucleus(probs[short], p[short], vocab)[0]
+    return logits.masked_fill((~keep & on).view(logits.shape), float("-inf"))
 
 
 def adjust_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:
@@ -56,10 +91,23 @@ def adjust_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
     return apply_top_p(apply_top_k(apply_temperature(logits, temperature), top_k), top_p)
 
 
+def check_settings(temperature: float, top_k: int, top_p: float) -> None:
+    """Raise the ValueError the rules would raise, before a request's rows join a batch that is adjusted at once."""
+    adjust_logits(torch.zeros(1), temperature, top_k, top_p)
+
+
+def check_settings(temperature: float, top_k: int, top_p: float) -> None:
+    """Raise the ValueError the rules would raise, before a request's rows join a batch that is adjusted at once."""
+    adjust_logits(torch.zeros(1), temperature, top_k, top_p)
+
+
 def entropy_bits(probs: torch.Tensor) -> torch.Tensor:
-    """Shannon entropy -sum p log2 p over the last dimension (0 log 0 = 0)."""
-    logs = torch.where(probs > 0, probs.log2(), torch.zeros_like(probs))
-    return -(probs * logs).sum(dim=-1)
+    """Shannon entropy -sum p log2 p over the last dimension (0 log 0 = 0); xlogy's natural log, then to bits, since
+    log2 over a vocabulary costs ten times more on the CPU."""
+    return -torch.special.xlogy(probs, probs).sum(dim=-1) / math.log(2)
+
+
+DISTRIBUTIONS = ("adjusted", "raw_probs", "probs", "kept", "entropy_bits", "raw_entropy_bits", "candidates")
 
 
 @dataclass
@@ -67,7 +115,7 @@ class TokenStep:
     """One sampling step for a batch of B sequences; the distributions are computed when first read."""
     index: int  # 0 for the first generated token
     logits: torch.Tensor  # (B, V) the model's last-position logits, float
-    temperature: float  # the settings the token was drawn under
+    temperature: float  # the settings the token was drawn under (one per row, (B,), for an engine's whole tick)
     top_k: int
     top_p: float
     token: torch.Tensor = None  # (B,) sampled token ids, set by sampling_step
@@ -107,16 +155,35 @@ class TokenStep:
         """(B,) how many tokens remain."""
         return self.kept.sum(-1)
 
+    def compute_all(self) -> "TokenStep":
+        """Compute every distribution now, for all rows at once (an engine's tick, before handing out its rows)."""
+        for name in DISTRIBUTIONS:
+            getattr(self, name)
+        return self
+
+    def rows(self, rows: slice | torch.Tensor, index: int, temperature: float, top_k: int,
+             top_p: float) -> "TokenStep":
+        """Rows `rows` as a step of their own, keeping the distributions computed so far (a cached_property reads
+        the instance's dict first, so handing them over is setting it)."""
+        part = TokenStep(index, self.logits[rows], temperature, top_k, top_p)
+        part.__dict__.update({name: value[rows] for name, value in vars(self).items() if name in DISTRIBUTIONS})
+        return part
+
+    def draw(self, generator: torch.Generator | None) -> "TokenStep":
+        """Draw each row's token: the argmax at T = 0 (no random number used), else torch.multinomial's one-sample
+        rule written out (the argmax of p / q, q ~ Exp(1) per token): the same draws from the same generator."""
+        if self.temperature == 0:
+            self.token = self.logits.argmax(dim=-1)  # (B,)
+        else:
+            noise = torch.empty_like(self.probs).exponential_(generator=generator)  # (B, V)
+            self.token = (self.probs / noise).argmax(dim=-1)  # (B,)
+        return self
+
 
 def sampling_step(logits: torch.Tensor, temperature: float, top_k: int, top_p: float,
                   generator: torch.Generator | None, index: int = 0) -> TokenStep:
     """Draw one token per row of last-position logits (B, V); T = 0 takes the argmax (its one survivor), no draw."""
-    step = TokenStep(index, logits.float(), temperature, top_k, top_p)
-    if temperature == 0:
-        step.token = step.logits.argmax(dim=-1)  # (B,)
-    else:
-        step.token = torch.multinomial(step.probs, 1, generator=generator).squeeze(-1)  # (B,)
-    return step
+    return TokenStep(index, logits.float(), temperature, top_k, top_p).draw(generator)
 
 
 @torch.inference_mode()
