@@ -22,6 +22,7 @@ def test_pixels_are_drawn_and_any_pixel_can_be_inspected(page):
 def test_compare_tab_shows_the_measured_table_and_runs_a_race(page):
     open_tab(page, "Compare", "#race-button")
     assert "Single forward pass" in page.locator("#compare-table").inner_text()
+    assert "as many images as the diffusion model" in page.locator("#compare-costs").inner_text()
     page.wait_for_selector("#quality-speed-plot .js-plotly-plot", timeout=TIMEOUT)
     page.wait_for_selector("#compare-curves .js-plotly-plot", timeout=TIMEOUT)
     page.click("#race-button")

@@ -24,7 +24,8 @@ def test_race_runs_one_sample_per_family_and_the_report_is_served(client):
     assert [result[f]["network_evaluations"] for f in ("gan", "diffusion", "pixels")] == [1, 10, 784]
     assert all(len(result[f]["image"]) == 28 and result[f]["seconds"] > 0 for f in ("gan", "diffusion", "pixels"))
     report = call(client, "compare_report")
-    assert {"gan", "diffusion", "pixels", "text", "device", "command", "date"} <= set(report)
+    assert {"gan", "diffusion", "pixels", "text", "device", "command", "date", "training"} <= set(report)
+    assert report["training"]["pixels"]["steps"] > 0 and report["training"]["diffusion"]["device"]
 
 
 @pytest.mark.parametrize("api_name, kwargs, words", [

@@ -50,12 +50,14 @@ gradio-app .prose :is(p, li) { max-width: 120ch; }
 /* The comparison tables' row headers stay whole words ("Generation", not "Genera/tion"). */
 #compare-table :is(th, td):first-child, #about-comparison :is(th, td):first-child { min-width: 7.5em;
   word-break: normal; overflow-wrap: normal; hyphens: none; }
+#compare-costs :is(th, td) { word-break: normal; overflow-wrap: normal; hyphens: none; }
 /* On a phone the comparison tables scroll sideways instead of breaking words into one letter per line, and displayed
    equations take the text's size (KaTeX enlarges them by a fifth), so the widest (slerp, the Frechet distance) fit
    instead of hiding their end in a sideways scroll. */
 @media (max-width: 720px) {
   .katex-display > .katex { font-size: 1em; }
-  #compare-table table, #about-comparison table, #lab-stats table { display: block; overflow-x: auto; }
+  #compare-table table, #about-comparison table, #lab-stats table, #compare-costs table { display: block;
+                                                                                         overflow-x: auto; }
   #lab-stats :is(th, td) { word-break: normal; overflow-wrap: normal; padding: 4px 6px; }
   #compare-table :is(th, td), #about-comparison :is(th, td) { min-width: 8em; word-break: normal;
                                                                overflow-wrap: normal; }

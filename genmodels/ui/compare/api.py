@@ -2,6 +2,7 @@
 import gradio as gr
 
 from genmodels.eval import requests as family
+from genmodels.eval.training_cost import training_costs
 from genmodels.ui.hosting import RACE, answers, on_gpu
 
 
@@ -15,8 +16,9 @@ def race(label: str = "Sneaker", diffusion_steps: int = 50, seed: int = 0) -> di
 
 @answers
 def compare_report() -> dict:
-    """Every measured figure of every model, as committed in assets/report.json with its command, device, date."""
-    return family.load_report()
+    """Every measured figure of every model, as committed in assets/report.json with its command, device, date, and
+    each model's training cost read from its training log (`training`: parameters, steps, seconds, device)."""
+    return family.load_report() | {"training": training_costs()}
 
 
 def register_api() -> None:

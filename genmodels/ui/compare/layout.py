@@ -22,7 +22,7 @@ def build_tab(page: gr.Blocks) -> dict:
     """Lay out the tab and wire its events (call inside gr.Blocks); returns the controls a link shares."""
     gr.Markdown(INTRO)
     add_equations("compare")
-    table, scatter, curves = committed_views()
+    table, costs, scatter, curves = committed_views()
     gr.Markdown(table, elem_id="compare-table")
     with gr.Row():
         label = gr.Dropdown(CLASS_NAMES, value="Sneaker", label="Class for the race", elem_id="race-class")
@@ -36,6 +36,8 @@ def build_tab(page: gr.Blocks) -> dict:
     shared = {"label": label, "steps": steps, "seed": seed}
     add_copy_link("compare", shared)
     remeasured = gr.Markdown(elem_id="remeasured")
+    gr.Markdown("### What each model cost to train")
+    gr.Markdown(costs, elem_id="compare-costs")
     with gr.Row():
         gr.Plot(value=scatter, label="Quality against speed", elem_id="quality-speed-plot")
         gr.Plot(value=curves, label="Training curves", elem_id="compare-curves")

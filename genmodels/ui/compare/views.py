@@ -5,6 +5,7 @@ import gradio as gr
 from genmodels.checkpoint import read_log
 from genmodels.errors import RequestError
 from genmodels.eval import requests as family
+from genmodels.eval.training_cost import training_costs
 from genmodels.paths import ASSETS
 from genmodels.ui import images
 from genmodels.ui.compare import plots
@@ -77,6 +78,38 @@ def measured_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def duration(seconds: float) -> str:
+    """Wall time in minutes (or seconds under two minutes)."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def cost_table(report: dict, costs: dict) -> str:
+    """Each committed model's training cost beside the quality it reached, as a Markdown table."""
+    diffusion = {row["steps"]: row for row in report["diffusion"]}
+    d50 = diffusion.get(50, report["diffusion"][-1])
+    quality = {
+        "pixels": f"Frechet {report['pixels']['frechet_distance']:.1f}, "
+                  f"{report['pixels']['class_accuracy']:.0%} drawn as the asked class",
+        "diffusion": f"Frechet {d50['frechet_distance']:.1f}, {d50['class_accuracy']:.0%} drawn as the asked class "
+                     f"({d50['steps']} steps)",
+        "gan": f"Frechet {report['gan']['frechet_distance']:.1f} (cannot be asked for a class)",
+        "text": f"{report['text']['bits_per_character']:.2f} bits per character on held-out lines",
+    }
+    lines = ["| model | parameters | training | examples seen | quality reached |", "|---|---|---|---|---|"]
+    for family, cost in costs.items():
+        lines.append(f"| {cost['model']} | {cost['parameters'] / 1e6:.2f} M | {cost['steps']:,} steps, "
+                     f"{duration(cost['seconds'])} on the {cost['device'].upper()} | {cost['examples']:,} "
+                     f"{cost['unit']} | {quality[family]} |")
+    note = "\n\nRead from each model's training log (presets: " + ", ".join(
+        sorted({cost["preset"] for cost in costs.values()})) + ")."
+    if {"pixels", "diffusion"} <= set(costs):
+        pixels, diffusion = costs["pixels"], costs["diffusion"]
+        note += (f" A pixel image is 784 predictions in a row, so in {duration(pixels['seconds'])} the pixel model saw "
+                 f"{pixels['examples'] / diffusion['examples']:.0%} as many images as the diffusion model did in "
+                 f"{duration(diffusion['seconds'])}.")
+    return "\n".join(lines) + note
+
+
 def training_curves() -> dict:
     """(steps, values) of every committed training log that exists."""
     curves = {}
@@ -88,13 +121,15 @@ def training_curves() -> dict:
 
 
 def committed_views() -> tuple:
-    """The table, the scatter and the curves from the committed report (a hint instead when it is missing)."""
+    """The table, the training costs, the scatter and the curves from the committed report (a hint instead when it
+    is missing)."""
     curves = plots.training_curves_figure(training_curves())
     try:
         report = family.load_report()
     except RequestError as err:
-        return str(err), None, curves
-    return measured_table(report), plots.quality_speed_figure(report), curves
+        return str(err), "", None, curves
+    costs = cost_table(report, training_costs())
+    return measured_table(report), costs, plots.quality_speed_figure(report), curves
 
 
 @on_gpu(RACE)
