@@ -57,6 +57,9 @@ CHEAP = {
     "lab_reset": dict(dataset="ring", points="", seed=0, sampler="ddim", diffusion_steps=2, field_t=200, bins=8,
                       temperature=1.0, x_bin=3, lr_g=1e-3, lr_d=1e-3),
     "lab_point": dict(points="1,1", x=2.0, y=0.5),
+    "owntext_train": dict(text="Twinkle, twinkle, little star. " * 8, seconds=1, seed=0),
+    "owntext_sample": dict(prompt="Twinkle", max_new_tokens=2, temperature=0.8, top_k=0, top_p=0.95, seed=0),
+    "owntext_score": dict(text="Twinkle, twinkle"),  # this session's model: a clear "train first" until it has one
 }
 LISTS = {"image", "families"}  # arguments that are lists when valid
 SIGNED = {"x", "y"}  # arguments that may be negative (a point of the 2-D lab's plane)
@@ -70,6 +73,8 @@ RESULT_KEYS = {"next_token": {"text", "token", "candidates"}, "generate_text": {
                "gan_interpolate": {"linear", "spherical"}, "gan_discriminate": {"real", "generated"},
                "noise_prediction": {"correlation", "curve"}, "diffusion_map": {"paths", "projection"},
                "gan_manifold": {"axis", "points"}, "lab_point": {"points"}}
+OWNTEXT_NUMBERS = {"owntext_train": {"step", "train_bpc", "heldout_bpc", "sample"},
+                   "owntext_sample": {"completion", "characters"}, "owntext_score": {"bits_per_char"}}
 LAB_VIEWS = 11  # the 2-D lab's training endpoints answer with every view: figures, the table, then the numbers
 
 # Numbers that are out of range for every input, or cheap when they happen to be valid: no whole number from 1 to
@@ -152,6 +157,8 @@ def check(api: str, args: dict, kind: str, value) -> None:
         assert len(value) == 4 and value[3]["step"] + value[3]["d_updates"] >= 1
     elif api.startswith("lab_") and api != "lab_point":
         assert len(value) == LAB_VIEWS and set(value[-1]["families"]) == {"diffusion", "autoregressive", "gan"}
+    elif api.startswith("owntext_"):  # the page's views, then the numbers
+        assert OWNTEXT_NUMBERS[api] <= set(value[-1]), (api, shown[:300])
     else:
         assert isinstance(value, dict) and RESULT_KEYS[api] <= set(value), (api, shown[:300])
 

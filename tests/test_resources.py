@@ -19,6 +19,7 @@ from genmodels.eval import requests as compare
 from genmodels.gan import requests as gan
 from genmodels.gan import toy2d
 from genmodels.lab import requests as lab
+from genmodels.owntext import requests as owntext
 from genmodels.pixels import requests as pixels
 from genmodels.text import requests as text
 from genmodels.ui import images, share
@@ -103,7 +104,7 @@ def limit_numbers(limit) -> list[float]:
 def test_every_limit_in_the_families_tables_is_in_the_readme():
     written = set().union(*map(numbers_in, limits_table().values()))
     tables = {"text": text.LIMITS, "diffusion": diffusion.LIMITS, "gan": gan.LIMITS, "pixels": pixels.LIMITS,
-              "compare": compare.LIMITS, "lab": lab.LIMITS,
+              "compare": compare.LIMITS, "lab": lab.LIMITS, "owntext": owntext.LIMITS,
               "links": {"text": validation.Text("Shared text", share.MAX_SHARED_TEXT)}}
     missing = [(family, name, n) for family, limits in tables.items() for name, limit in limits.items()
                for n in limit_numbers(limit) if f"{n:g}" not in written]

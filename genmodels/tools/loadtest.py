@@ -20,11 +20,14 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from genmodels.paths import ROOT
+from genmodels.paths import ASSETS, ROOT
 from genmodels.runtime import device_name, percentile
 
 PROMPTS = ["KING.\nBring me the map, and let the council wait.\n", "O gentle night, that hides the lover's face,\n",
            "FIRST CITIZEN.\nThe bread is dear,", ""]
+OWN_TEXT = (ASSETS / "examples/sonnets.txt").read_text()  # the text the "Your own text" page opens with
+# Endpoints that read the student's own model, and the endpoint that makes one: a student who has none calls that first
+NEEDS = {"gan_manifold": "toy_gan_step", "owntext_sample": "owntext_train", "owntext_score": "owntext_train"}
 IMAGE_PROMPTS = ["a sneaker", "a pair of trousers", "an ankle boot", "a handbag", "a warm winter coat", ""]
 
 
@@ -69,6 +72,10 @@ def endpoint_mix(rng: random.Random) -> list[tuple[float, str, dict]]:
         (0.25, "lab_race", dict(lab, race_steps=300)),
         (0.5, "lab_reset", lab),
         (0.5, "lab_point", dict(points="", x=round(rng.uniform(-2, 2), 2), y=round(rng.uniform(-2, 2), 2))),
+        (0.5, "owntext_train", dict(text=OWN_TEXT, seconds=5, seed=seed)),  # the page offers 5 to 120 s
+        (1, "owntext_sample", dict(prompt="Love", max_new_tokens=100, temperature=0.8, top_k=0, top_p=0.95,
+                                   seed=seed)),
+        (0.5, "owntext_score", dict(text="Shall I compare thee to a winter's night?")),
     ]
 
 
@@ -77,13 +84,13 @@ def student(url: str, deadline: float, think_seconds: float, seed: int, calls: l
     from gradio_client import Client
 
     rng = random.Random(seed)
-    client, trained = None, False
+    client, trained = None, set()
     while time.monotonic() < deadline:
         weights, names, arguments = zip(*endpoint_mix(rng))
         index = rng.choices(range(len(names)), weights)[0]
-        if names[index] == "gan_manifold" and not trained:  # it reads the student's own 2-D GAN: train one first
-            index = names.index("toy_gan_step")
-        trained = trained or names[index] == "toy_gan_step"
+        if names[index] in NEEDS and NEEDS[names[index]] not in trained:  # it reads the student's own model
+            index = names.index(NEEDS[names[index]])
+        trained.add(names[index])
         started = time.monotonic()
         try:
             client = client or Client(url, verbose=False)  # a busy server can time out the first page load too
@@ -104,7 +111,7 @@ def warm_up(url: str) -> None:
 
     client = Client(url, verbose=False)
     mix = endpoint_mix(random.Random(0))
-    for _, name, arguments in sorted(mix, key=lambda entry: entry[1] == "gan_manifold"):  # after toy_gan_step
+    for _, name, arguments in sorted(mix, key=lambda entry: entry[1] in NEEDS):  # after what they need
         client.predict(**arguments, api_name=f"/{name}")
 
 

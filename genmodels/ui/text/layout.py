@@ -13,6 +13,7 @@ from genmodels.ui.arrival import on_arrival
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.lessons import Lesson, Run, add_lessons, run_lessons
 from genmodels.ui.outputs import wrapping_tabs
+from genmodels.ui.owntext import layout as owntext
 from genmodels.ui.share import add_copy_link
 from genmodels.ui.text.views import (
     GENERATED_COLORS,
@@ -217,9 +218,13 @@ def build_tab(page: gr.Blocks) -> dict:
                 with gr.Tab("How it was trained", id="training"):
                     gr.Markdown(training_summary())
                     gr.Plot(value=training_figure(), label="Training and validation loss")
+                with gr.Tab("Your own text", id="owntext"):
+                    own_text = owntext.build(page, {"temperature": temperature, "top_k": top_k, "top_p": top_p,
+                                                    "seed": seed})
 
     shared = {"prompt": prompt, "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed,
-              "tokens": max_new_tokens, "continuations": count, "continuation_tokens": length, "view": view}
+              "tokens": max_new_tokens, "continuations": count, "continuation_tokens": length, "view": view,
+              **own_text}
     with share_row:
         add_copy_link("text", shared)
     sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
