@@ -76,7 +76,12 @@ class DenoisingEngine(Engine):
                 sizes.append(job.rows)
         x, t, text = torch.cat(xs), torch.cat(ts), torch.cat(texts)  # (N, 1, 28, 28), (N,), (N, D)
         with torch.inference_mode():
-            eps = self.replay(x, t, text) if FAST_PATH.enabled(self.device) else self.on_every_core(x, t, text)
+            if FAST_PATH.enabled(self.device):
+                eps = self.replay(x, t, text)
+            elif len(jobs) > 1:  # a lone request's pass stays whole: it gets the very numbers it gets alone
+                eps = self.on_every_core(x, t, text)
+            else:
+                eps = self.unet(x, t, text)
         parts = iter(eps.split(sizes))
         return {id(job): [next(parts) for _ in job.state.halves()] for job in jobs}
 
