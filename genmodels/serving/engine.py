@@ -8,9 +8,9 @@ sampling rule; a job whose `advance` raises fails alone, and when `forward` rais
 with the most rows fails and the others step at the next tick.
 
 There is no worker thread: a caller waiting for its next record runs ticks itself, for every job, unless another
-caller is running them (for a turn of TURN_S while other callers wait, so they wake once per turn). A lone request steps on its own thread as it would without the engine
-(torch's OpenMP threads belong to the thread that calls, and a second thread made the same layers run slower), and
-under load whichever caller is free drives the ticks. A tick that fails outside those two phases (a bug) fails
+caller is running them (for a turn of TURN_S while other callers wait, so they wake once per turn). A lone request
+steps on its own thread as it would without the engine (torch's OpenMP threads belong to the thread that calls, and a
+second thread made the same layers run slower), and under load whichever caller is free drives the ticks. A tick that fails outside those two phases (a bug) fails
 every job it held with a clear message and leaves the engine empty and serving; no caller waits forever, since
 each record has a deadline.
 """

@@ -164,10 +164,11 @@ class TokenEngine(Engine):
         else:
             state.position += 1
         with torch.inference_mode():
-            if tick.index == state.index:  # the job ticked alone: the tick's step is its own
-                step = tick.draw(state.generator)
-            else:
-                step = tick.rows(job_rows(job), state.index, state.temperature, state.top_k, state.top_p).draw(state.generator)
+            if tick.index == state.index:  # the job ticked alone: forward made the tick's step its own
+                step = tick
+            else:  # a whole tick's step (index -1): this job's rows of it, with their distributions
+                step = tick.rows(job_rows(job), state.index, state.temperature, state.top_k, state.top_p)
+            step.draw(state.generator)
             job.emit(step)
             state.index += 1
             state.last = step.token.tolist()

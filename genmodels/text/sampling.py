@@ -96,11 +96,6 @@ def check_settings(temperature: float, top_k: int, top_p: float) -> None:
     adjust_logits(torch.zeros(1), temperature, top_k, top_p)
 
 
-def check_settings(temperature: float, top_k: int, top_p: float) -> None:
-    """Raise the ValueError the rules would raise, before a request's rows join a batch that is adjusted at once."""
-    adjust_logits(torch.zeros(1), temperature, top_k, top_p)
-
-
 def entropy_bits(probs: torch.Tensor) -> torch.Tensor:
     """Shannon entropy -sum p log2 p over the last dimension (0 log 0 = 0); xlogy's natural log, then to bits, since
     log2 over a vocabulary costs ten times more on the CPU."""
