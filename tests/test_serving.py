@@ -2,6 +2,7 @@
 request fails alone and clearly; a crashed tick fails its jobs and the engine serves on."""
 import threading
 import time
+import traceback
 
 import pytest
 import torch
@@ -14,8 +15,8 @@ from genmodels.pixels.model import PixelConfig, PixelTransformer, class_token
 from genmodels.runtime import make_generator
 from genmodels.serving import denoising
 from genmodels.serving.engine import Engine, Job
-from genmodels.serving.tokens import TokenEngine
-from genmodels.text.gpt import GPT, GPTConfig
+from genmodels.serving.tokens import TRACED_ENV, TokenEngine
+from genmodels.text.gpt import GPT, GPTConfig, KVCache
 from genmodels.text.sampling import generate_tokens
 
 SETTINGS = [(0.8, 0, 0.95), (0.0, 0, 1.0), (1.3, 5, 0.9), (1.0, 0, 0.5), (0.6, 2, 1.0)]  # temperature, top-k, top-p
@@ -66,11 +67,14 @@ def test_batching_is_on_unless_turned_off(monkeypatch):
     assert not serving.batching_enabled()
 
 
-@pytest.mark.parametrize("round_", range(3))
-def test_token_engine_draws_the_tokens_of_each_request_alone(tiny_gpt, round_):
+@pytest.mark.parametrize("round_, traced", [(0, "1"), (1, "1"), (2, "1"), (0, "0"), (1, "0")])
+def test_token_engine_draws_the_tokens_of_each_request_alone(tiny_gpt, round_, traced, monkeypatch):
     """Prompts of 1 to 40 tokens (past the 24-token context, so caches are rebuilt mid-generation), mixed settings,
-    1-3 rows each, joining at different times: every request's tokens equal generate_tokens' alone."""
+    1-3 rows each, joining at different times: every request's tokens equal generate_tokens' alone, with the traced
+    CPU step and with the eager one (GENMODELS_TRACED=0)."""
+    monkeypatch.setenv(TRACED_ENV, traced)
     engine = TokenEngine(tiny_gpt, tiny_gpt.config, capacity=16, name="test")
+    assert engine.trace_cpu == (traced == "1")
     cases = []
     for i in range(8):
         seed = 100 * round_ + i
@@ -80,9 +84,32 @@ def test_token_engine_draws_the_tokens_of_each_request_alone(tiny_gpt, round_):
     batched = in_threads([lambda c=c: tokens_of(engine.generate(c[0], c[1], *c[2:5], make_generator(c[5]), c[6]))
                           for c in cases], stagger=0.003)
     for i, (a, b) in enumerate(zip(alone, batched)):
+        assert not isinstance(b, Exception), "".join(traceback.format_exception(b))[-3000:]
         assert torch.equal(a, b), f"case {i}: {cases[i]}"
     assert max(engine.rows_per_tick) > 3  # requests really shared ticks
     assert rows_freed(engine) and engine.owners == []
+
+
+@pytest.mark.parametrize("pixels", [False, True])
+def test_one_traced_decode_step_fits_every_row_count_and_cache_length(pixels):
+    """Recorded at one row and 24 slots (the engine records at its first tick, whatever it holds), the traced step
+    writes the cache and gives the logits of the eager decode_at at other sizes."""
+    torch.manual_seed(2)
+    model = (PixelTransformer(PixelConfig(levels=4, n_layer=2, n_head=2, n_embd=16, block_size=24)) if pixels
+             else GPT(GPTConfig(vocab_size=50, block_size=24, n_layer=2, n_head=2, n_embd=32))).eval()
+    engine = TokenEngine(model, model.gpt.config if pixels else model.config, capacity=8, name="traced-test")
+    engine.pool.keys.normal_(), engine.pool.values.normal_()
+    if pixels:
+        engine.pool.condition = torch.randn(8, 1, 16)
+    with torch.inference_mode():
+        for rows, slots in [(1, [23]), (5, [0, 7, 3, 19, 11]), (8, [2] * 8), (3, [1, 0, 5])]:
+            tokens = torch.randint(0, 4, (rows, 1))
+            slots = torch.tensor(slots)
+            eager = engine.pool.head(rows, int(slots.max()) + 1)
+            keys, values = eager.keys.clone(), eager.values.clone()
+            expected = model.decode_at(tokens, slots, KVCache.over(keys, values, eager.condition))[:, 0]
+            assert torch.equal(engine.traced_step(tokens, slots), expected)
+            assert torch.equal(eager.keys, keys) and torch.equal(eager.values, values)
 
 
 def test_token_engine_keeps_each_rows_class_condition():

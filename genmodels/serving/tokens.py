@@ -7,10 +7,12 @@ its next token from its own generator, exactly as `generate_tokens` does alone. 
 rows stay packed at the front of the cache, so a tick reads a view, not a copy: a leaving job's rows are filled by
 moving the last rows down. A prompt is read (prefilled) alone when its job joins, and again from its last half
 context when its rows' cache is full, as `generate_tokens` does. On CUDA a tick replays a CUDA graph recorded for the
-next bucketed batch size (1, 2, 4, ...), padding rows being free rows. On the CPU, a tick whose rows all
-stand at one position (a lone job, or jobs that started together) takes the model's plain cached step instead,
-which skips the per-row masks.
+next bucketed batch size (1, 2, 4, ...), padding rows being free rows. On the CPU a tick runs `decode_at` traced
+with TorchScript (TracedDecode), unless GENMODELS_TRACED=0; then a tick whose rows all stand at one position (a lone
+job, or jobs that started together) takes the model's plain cached step, which skips the per-row masks.
 """
+import os
+import warnings
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,6 +22,23 @@ from genmodels.fastpath import FAST_PATH, StaticCall
 from genmodels.serving.engine import Engine, Job
 from genmodels.text.gpt import KVCache
 from genmodels.text.sampling import TokenStep, check_settings
+
+
+TRACED_ENV = "GENMODELS_TRACED"  # "0": a CPU tick runs the model's eager step
+
+
+class TracedDecode(torch.nn.Module):
+    """The model's `decode_at` with its cache given as tensors, for torch.jit.trace. One recording serves every row
+    count and cache length (it records the shapes' arithmetic, not their values), and a call runs in TorchScript's
+    interpreter: about a hundred operations without a trip through Python each, so a tick costs less and leaves the
+    GIL to the other requests' threads for longer."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens, slots, keys, values, condition):
+        return self.model.decode_at(tokens, slots, KVCache.over(keys, values, condition))
 
 
 @dataclass
@@ -59,6 +78,10 @@ class TokenEngine(Engine):
         self.pool = KVCache(config, capacity, self.device, self.dtype)  # (L, capacity, H, S, D) keys and values
         self.owners: list[tuple[Job, int]] = []  # row -> (job, the job's row index); rows in use are the first
         self.graphs: dict[int, StaticCall] = {}  # bucketed batch size -> recorded decode step (CUDA)
+        self.traced = None  # the CPU's traced decode step, recorded at the first tick that needs it
+        self.trace_cpu = self.device.type == "cpu" and os.environ.get(TRACED_ENV, "1").strip() != "0"
+        # a model without a class condition adds zeros, so one recording fits both kinds: x + 0 is exactly x
+        self.no_condition = torch.zeros(capacity, 1, config.n_embd, device=self.device, dtype=self.dtype)
 
     def reset(self) -> None:
         self.owners.clear()
@@ -138,6 +161,8 @@ class TokenEngine(Engine):
         rows = len(tokens)
         if FAST_PATH.enabled(self.device):
             return self.replay(tokens, torch.tensor(positions, device=self.device))
+        if self.trace_cpu:
+            return self.traced_step(tokens, torch.tensor(positions, device=self.device))
         if len(set(positions)) == 1:  # every row at one position (a lone job, say): the plain cached step
             view = self.pool.head(rows)
             view.position = positions[0]
@@ -145,6 +170,18 @@ class TokenEngine(Engine):
         slots = torch.tensor(positions, device=self.device)  # (rows,)
         view = self.pool.head(rows, max(positions) + 1)
         return self.model.decode_at(tokens, slots, view)[:, 0]  # (rows, V)
+
+    def traced_step(self, tokens: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """Logits (rows, V) from the traced decode step over the rows' cache up to the furthest slot; the first
+        call records it (and its run writes the cache as every later one does)."""
+        view = self.pool.head(len(tokens), int(slots.max()) + 1)
+        condition = view.condition if view.condition is not None else self.no_condition[:len(tokens)]
+        inputs = (tokens, slots, view.keys, view.values, condition)
+        if self.traced is None:
+            with warnings.catch_warnings():  # of shape arithmetic, which the tests check it follows, and of
+                warnings.simplefilter("ignore")  # tracing's future in torch, whose replacements cost a compiler
+                self.traced = torch.jit.trace(TracedDecode(self.model), inputs, check_trace=False)
+        return self.traced(*inputs)[:, 0]  # (rows, V)
 
     def replay(self, tokens: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
         """The decode step at the bucketed batch size, recorded once per size (on CUDA; static buffers elsewhere)."""

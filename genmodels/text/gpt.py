@@ -34,6 +34,14 @@ class KVCache:
         self.position = 0  # how many tokens the cache holds
         self.condition = None  # (B, 1, C) a conditioning vector the first call set, added to every later token
 
+    @classmethod
+    def over(cls, keys: torch.Tensor, values: torch.Tensor, condition: torch.Tensor | None = None) -> "KVCache":
+        """A cache over the given keys and values (L, B, H, S, D), without allocating: for a traced step that takes
+        them as inputs."""
+        cache = cls.__new__(cls)
+        cache.keys, cache.values, cache.position, cache.condition = keys, values, 0, condition
+        return cache
+
     def head(self, rows: int, slots: int | None = None) -> "KVCache":
         """A cache over the first `rows` rows and `slots` slots (all when None), sharing this one's memory."""
         view = copy.copy(self)
@@ -84,11 +92,11 @@ class CausalSelfAttention(nn.Module):
         B, T, C = x.shape
         q, k, v = self.project(x, cos, sin)  # (B, H, T, D) each
         if slot is not None:  # row b's one token into its cache slot slot[b]; later slots masked, shapes fixed
-            slots = slot.expand(B)  # (B,)
-            rows = torch.arange(B, device=slot.device)
-            cache.keys[layer][rows, :, slots] = k[:, :, 0]
-            cache.values[layer][rows, :, slots] = v[:, :, 0]
-            visible = torch.arange(cache.keys.shape[3], device=slot.device)[None, :] <= slots[:, None]  # (B, S)
+            # scatter, not indexed assignment: a traced step (serving.tokens) then fits any row count
+            index = slot.view(-1, 1, 1, 1).expand_as(k)  # (B, H, 1, D) row b's slot
+            cache.keys[layer].scatter_(2, index, k)
+            cache.values[layer].scatter_(2, index, v)
+            visible = torch.arange(cache.keys.shape[3], device=slot.device)[None, :] <= slot[:, None]  # (B or 1, S)
             y = F.scaled_dot_product_attention(q, cache.keys[layer], cache.values[layer],
                                                attn_mask=visible[:, None, None, :])
         elif cache is None or cache.position == 0:
