@@ -17,7 +17,8 @@ VIEWPORTS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390,
              "projector": {"width": 1280, "height": 720}}
 SUB_TABS = {  # top tab: its sub-tabs
     "Autoregressive (text)": ["Next token", "Inside the model", "Generate", "Several continuations", "Score a text",
-                              "How it was trained"],
+                              "How it was trained", "Your own text"],
+    "Autoregressive (pixels)": ["Draw", "How it was trained"],
     "Diffusion (images)": ["Sample", "Compare guidance", "Paths on a map", "Forward process", "Noise interpolation",
                            "How it was trained"],
     "GAN (images)": ["Samples and interpolation", "The discriminator's view", "Healthy vs collapsed",
@@ -188,8 +189,9 @@ def test_a_link_made_on_a_sub_tab_reopens_that_sub_tab(page, browser):
 
 ARRIVAL = {  # top tab: (sub-tab or None, what its result looks like on the page), shown without any click
     "Autoregressive (text)": [(None, "#next-token-plot .js-plotly-plot")],
-    "Autoregressive (pixels)": [(None, "#pixels-gallery img")],
-    "Diffusion (images)": [(None, "#diffusion-gallery img"), ("Noise interpolation", "#morph-strip img")],
+    "Autoregressive (pixels)": [(None, "#pixels-gallery img"), ("How it was trained", "#pixels-timeline-made img")],
+    "Diffusion (images)": [(None, "#diffusion-gallery img"), ("Noise interpolation", "#morph-strip img"),
+                           ("How it was trained", "#diffusion-timeline-made img")],
     "GAN (images)": [(None, "#gan-gallery img"), ("The discriminator's view", "#gan-p-real-plot .js-plotly-plot"),
                      ("Healthy vs collapsed", "#gan-collapsed img"), ("Live 2-D GAN", "#toy-plane .js-plotly-plot")],
     "Compare": [(None, "#race-gan img")],
@@ -204,4 +206,18 @@ def test_every_tab_shows_a_computed_result_on_arrival_without_a_click(page):
             if sub_tab:
                 page.get_by_role("tab", name=sub_tab, exact=True).click()
             page.wait_for_selector(result, timeout=TIMEOUT)
+    assert not page.console_errors, page.console_errors
+
+
+def test_a_timeline_link_opens_its_snapshot_and_play_walks_through_training(page, app_url):
+    page.goto(f"{app_url}?tab=pixels&pixels.view=training&pixels.timeline=2", wait_until="load")
+    page.wait_for_selector("#link-notice:has-text('Settings restored')", timeout=TIMEOUT)
+    caption = page.locator("#pixels-timeline-caption")
+    caption.get_by_text("Snapshot 2 of").wait_for(timeout=TIMEOUT)
+    assert page.locator("#pixels-timeline-made img").is_visible()
+    last = re.search(r"Snapshot 2 of (\d+)", caption.inner_text()).group(1)
+    page.click("#pixels-timeline-play")
+    caption.get_by_text("Snapshot 1 of").wait_for(timeout=TIMEOUT)  # Play starts from the first snapshot
+    caption.get_by_text(f"Snapshot {last} of {last}").wait_for(timeout=TIMEOUT)
+    assert page.locator("#pixels-timeline input[type=number]").input_value() == last
     assert not page.console_errors, page.console_errors

@@ -28,6 +28,17 @@ def test_race_runs_one_sample_per_family_and_the_report_is_served(client):
     assert report["training"]["pixels"]["steps"] > 0 and report["training"]["diffusion"]["device"]
 
 
+def test_the_training_timeline_endpoint_sends_a_snapshot_and_refuses_bad_values(client):
+    first = call(client, "training_timeline", family="diffusion", snapshot=1)
+    last = call(client, "training_timeline", family="diffusion", snapshot=1000)
+    assert first["step"] == 0 and last["snapshot"] == last["snapshots"] == len(last["curve"]["step"])
+    assert len(first["images"]) == len(first["probe_names"]) == 10 and len(first["images"][0]) == 28
+    assert first["images"] != last["images"]  # the same noise, before and after training
+    for bad in (dict(family="gan", snapshot=1), dict(family="pixels", snapshot=0)):
+        with pytest.raises(AppError):
+            call(client, "training_timeline", **bad)
+
+
 @pytest.mark.parametrize("api_name, kwargs, words", [
     ("pixels_sample", dict(label="Hat", count=1, temperature=1, top_k=0, top_p=1, seed=0), ["class", "sneaker"]),
     ("pixels_sample", dict(label="Bag", count=17, temperature=1, top_k=0, top_p=1, seed=0), ["images", "16"]),

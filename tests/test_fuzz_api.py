@@ -40,6 +40,7 @@ CHEAP = {
     "pixels_sample": dict(label="Bag", count=1, temperature=1.0, top_k=0, top_p=1.0, seed=0),
     "race": dict(label="Sneaker", diffusion_steps=1, seed=0),
     "compare_report": {},
+    "training_timeline": dict(family="pixels", snapshot=1),
     "gan_sample": dict(kind="healthy", seed=0, count=2),
     "gan_interpolate": dict(kind="collapsed", seed_a=0, index_a=0, seed_b=1, index_b=3, frames=2),
     "gan_discriminate": dict(kind="healthy", count=4, seed=0),
@@ -69,7 +70,8 @@ RESULT_KEYS = {"next_token": {"text", "token", "candidates"}, "generate_text": {
                "pixel_attention": {"layers", "mean", "probs"},
                "forward_process": {"x_t", "x0_pred"}, "compare_guidance": {"scales", "images"},
                "interpolate_noise": {"images"}, "pixels_sample": {"images"}, "race": {"gan", "diffusion", "pixels"},
-               "compare_report": {"command", "date"}, "gan_sample": {"images", "p_real"},
+               "compare_report": {"command", "date"}, "training_timeline": {"step", "images", "curve"},
+               "gan_sample": {"images", "p_real"},
                "gan_interpolate": {"linear", "spherical"}, "gan_discriminate": {"real", "generated"},
                "noise_prediction": {"correlation", "curve"}, "diffusion_map": {"paths", "projection"},
                "gan_manifold": {"axis", "points"}, "lab_point": {"points"}}

@@ -52,8 +52,8 @@ MODEL_HANDLERS = {  # api_name: the handler streams
     "attention": False, "logit_lens": False, "ui_inside": False, "ui_inside_tab": False, "pixel_attention": False,
     "ui_pixels_inspect": False,
 }
-NO_MODEL = ["ui_reset_next_token", "ui_scrub", "ui_pick_token", "compare_report", "ui_text_lessons", "toy_gan_step",
-            "toy_gan_step_d", "toy_gan_step_g",
+NO_MODEL = ["ui_reset_next_token", "ui_scrub", "ui_pick_token", "compare_report", "training_timeline",
+            "ui_text_lessons", "toy_gan_step", "toy_gan_step_d", "toy_gan_step_g",
             "gan_manifold", "ui_inside_layer", "ui_inside_head"]
 
 

@@ -13,6 +13,7 @@ from gradio.routes import App
 from gradio_client import Client
 from PIL import Image
 
+from genmodels import timeline_requests as timeline
 from genmodels import validation
 from genmodels.diffusion import requests as diffusion
 from genmodels.eval import requests as compare
@@ -104,7 +105,7 @@ def limit_numbers(limit) -> list[float]:
 def test_every_limit_in_the_families_tables_is_in_the_readme():
     written = set().union(*map(numbers_in, limits_table().values()))
     tables = {"text": text.LIMITS, "diffusion": diffusion.LIMITS, "gan": gan.LIMITS, "pixels": pixels.LIMITS,
-              "compare": compare.LIMITS, "lab": lab.LIMITS, "owntext": owntext.LIMITS,
+              "compare": compare.LIMITS, "lab": lab.LIMITS, "owntext": owntext.LIMITS, "timeline": timeline.LIMITS,
               "links": {"text": validation.Text("Shared text", share.MAX_SHARED_TEXT)}}
     missing = [(family, name, n) for family, limits in tables.items() for name, limit in limits.items()
                for n in limit_numbers(limit) if f"{n:g}" not in written]

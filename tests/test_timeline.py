@@ -1,16 +1,21 @@
-"""Training timelines: the schedule, and the snapshots the tiny text, diffusion and pixel runs keep (ordered, first
-and last step, losses as in the training log, decoded text, a sprite of the stated size)."""
+"""Training timelines: the schedule, the snapshots the tiny text, diffusion and pixel runs keep (ordered, first and
+last step, losses as in the training log, decoded text, a sprite of the stated size), the snapshot requests the page
+and the API share, and the committed models' timelines against their logs."""
 import json
 import operator
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
+
+from genmodels.errors import RequestError
 
 from genmodels.pixels.model import N_CLASSES, PixelConfig, PixelTransformer
 from genmodels.pixels.sample import sample_classes, sample_pixels
 from genmodels.pixels.train import train as train_pixels
 from genmodels.timeline import SPRITE, TIMELINE_JSON, TRAIN_WINDOW, evaluating, snapshot_steps
+from genmodels.timeline_requests import FAMILIES, TimelineRequest, load_timeline, probe_names, timeline_snapshot
 from tests.conftest import cpu_one_thread
 from tests.test_diffusion_model import tiny_run, tokenizer  # noqa: F401 (fixtures: the tiny diffusion run)
 from tests.test_train_tiny import run  # noqa: F401 (fixture: the tiny text run)
@@ -117,3 +122,53 @@ def test_evaluating_switches_off_training_and_gradients_then_restores_the_mode()
     with evaluating(model):
         assert not model.training and not model(torch.ones(1, 2)).requires_grad
     assert model.training
+
+
+def test_a_snapshot_request_reads_the_recorded_losses_and_what_the_model_made(family_run):
+    family, out_dir, log, timeline = family_run
+    snapshots = timeline["snapshots"]
+    for index, snapshot in enumerate(snapshots):
+        result = timeline_snapshot(TimelineRequest.build(family=family, snapshot=index + 1), out_dir)
+        assert (result.snapshot, result.snapshots, result.step) == (index + 1, len(snapshots), snapshot["step"])
+        assert result.train_loss == snapshot["train_loss"] and result.total_steps == log["steps_done"]
+        if family == "text":
+            assert result.text == snapshot["text"] and result.images is None
+            assert (result.held_out, result.held_out_unit) == (snapshot["val_bits_per_char"], "bits per character")
+        else:
+            with Image.open(out_dir / SPRITE) as sprite:
+                row = np.asarray(sprite)[index * 28:(index + 1) * 28]
+            assert result.images.shape == (N_CLASSES, 28, 28) and result.text is None
+            assert all(np.array_equal(result.images[j], row[:, j * 28:(j + 1) * 28]) for j in range(N_CLASSES))
+    assert result.curve["step"] == [s["step"] for s in snapshots]
+    past_the_end = timeline_snapshot(TimelineRequest.build(family=family, snapshot=1000), out_dir)
+    assert past_the_end.snapshot == len(snapshots)
+    assert json.loads(json.dumps(past_the_end.to_json()))["step"] == snapshots[-1]["step"]
+
+
+@pytest.mark.parametrize("values", [{"family": "gan"}, {"snapshot": 0}, {"snapshot": "two"}, {"snapshot": 1.5},
+                                    {"family": None}])
+def test_a_bad_snapshot_request_gets_a_clear_message(values):
+    with pytest.raises(RequestError):
+        TimelineRequest.build(**values)
+
+
+def test_a_model_without_a_timeline_says_how_to_record_one(tmp_path):
+    with pytest.raises(RequestError, match="python -m genmodels.pixels.train"):
+        timeline_snapshot(TimelineRequest.build(family="pixels"), tmp_path)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_committed_timelines_match_their_training_logs(family):
+    recorded = load_timeline(family)
+    if recorded is None:  # the committed GPT was trained before timelines were recorded; the image models were not
+        assert family == "text"
+        pytest.skip("the committed GPT was trained before timelines were recorded")
+    log, snapshots = recorded.train_log, recorded.content["snapshots"]
+    steps = [s["step"] for s in snapshots]
+    assert steps[0] == 0 and steps[-1] == log["steps_done"] and steps == sorted(set(steps))
+    for snapshot in snapshots[1:]:
+        first, last = snapshot["train_loss_steps"]
+        logged = [loss for k, loss in zip(log["train"]["step"], log["train"]["loss"]) if first <= k <= last]
+        assert snapshot["train_loss"] == pytest.approx(sum(logged) / len(logged), abs=1e-5)
+    if recorded.sprite is not None:
+        assert recorded.sprite.shape == (len(snapshots) * 28, len(probe_names(recorded.content)) * 28)

@@ -1,6 +1,7 @@
 """The Compare tab's JSON endpoints: build the race request from the named arguments, run it, send the result."""
 import gradio as gr
 
+from genmodels import timeline_requests as timelines
 from genmodels.eval import requests as family
 from genmodels.eval.training_cost import training_costs
 from genmodels.ui.hosting import RACE, answers, on_gpu
@@ -21,7 +22,15 @@ def compare_report() -> dict:
     return family.load_report() | {"training": training_costs()}
 
 
+@answers
+def training_timeline(family: str = "pixels", snapshot: int = 1) -> dict:
+    """Snapshot `snapshot` (1-based) of a committed model's training: step, time, losses, and what the model made
+    then from the fixed probes (`images` as 0-255 gray levels, or the GPT's `text`), with every snapshot's losses."""
+    return timelines.timeline_snapshot(timelines.TimelineRequest.build(family=family, snapshot=snapshot)).to_json()
+
+
 def register_api() -> None:
-    """Expose race and compare_report as API endpoints (call inside a gr.Blocks context)."""
+    """Expose race, compare_report and training_timeline as API endpoints (call inside a gr.Blocks context)."""
     gr.api(race, api_name="race", concurrency_limit=1)
-    gr.api(compare_report, api_name="compare_report")
+    for fn in (compare_report, training_timeline):
+        gr.api(fn, api_name=fn.__name__)

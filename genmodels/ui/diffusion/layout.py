@@ -8,7 +8,6 @@ from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.diffusion.generate import SAMPLERS
 from genmodels.diffusion.pretrained import ASSET_DIR
 from genmodels.diffusion.requests import GUIDANCE_SCALES, LIMITS, MAX_FRAMES, MAX_GUIDANCE, MAX_IMAGES, MAX_STEPS
-from genmodels.ui import plots
 from genmodels.ui.diffusion.views import (
     on_compare,
     on_diffuse,
@@ -26,6 +25,7 @@ from genmodels.ui.hosting import EXAMPLES_CACHE_MODE
 from genmodels.ui.lessons import Lesson, Run, add_lessons, run_lessons
 from genmodels.ui.outputs import animation, image_gallery, picture, wrapping_tabs
 from genmodels.ui.share import add_copy_link
+from genmodels.ui.timeline import add_timeline
 from genmodels.ui.wiring import listen
 
 DEFAULT_PROMPT = "a sneaker"
@@ -95,19 +95,16 @@ LESSONS = [
 ]
 
 
-def training_panel() -> tuple:
-    """Loss curve and evaluation summary from the committed logs (None and a hint when missing or unreadable)."""
-    log, e = read_log(Path(ASSET_DIR) / "train_log.json"), read_log(Path(ASSET_DIR) / "evaluation.json")
-    figure = None
-    if log is not None:
-        figure = plots.loss_curves_figure(log, "U-Net training on Fashion-MNIST", y_title="noise-prediction MSE")
+def training_summary() -> str:
+    """The committed evaluation in one paragraph (a hint when it is missing or unreadable)."""
+    e = read_log(Path(ASSET_DIR) / "evaluation.json")
     if e is None:
-        return figure, "No evaluation recorded yet: run `python -m genmodels.diffusion.evaluate`."
+        return "No evaluation recorded yet: run `python -m genmodels.diffusion.evaluate`."
     per_class = ", ".join(f"{name} {acc:.0%}" for name, acc in zip(CLASS_NAMES, e["per_class_accuracy"]))
-    return figure, (f"With guidance {e['guidance']} and {e['steps']} DDIM steps, the judge classifier recognizes "
-                    f"**{e['accuracy']:.1%}** of prompted samples as the prompted class ({per_class}). "
-                    f"Unconditional samples cover {e['unconditional_classes_covered']} of 10 classes. Measured by "
-                    f"`python -m genmodels.diffusion.evaluate` on {e['device']}.")
+    return (f"With guidance {e['guidance']} and {e['steps']} DDIM steps, the judge classifier recognizes "
+            f"**{e['accuracy']:.1%}** of prompted samples as the prompted class ({per_class}). "
+            f"Unconditional samples cover {e['unconditional_classes_covered']} of 10 classes. Measured by "
+            f"`python -m genmodels.diffusion.evaluate` on {e['device']}.")
 
 
 def build_tab(page: gr.Blocks) -> dict:
@@ -203,9 +200,8 @@ def build_tab(page: gr.Blocks) -> dict:
                     morph_strip = picture("From seed A to seed B", elem_id="morph-strip")
                     morph_gif = animation("Animation (there and back)")
                 with gr.Tab("How it was trained", id="training"):
-                    figure, summary = training_panel()
-                    gr.Markdown(summary)
-                    gr.Plot(value=figure, label="Training loss")
+                    gr.Markdown(training_summary())
+                    timeline = add_timeline("diffusion", page)
 
     settings = {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler, "eta": eta, "seed": seed,
                 "count": count}
@@ -217,7 +213,7 @@ def build_tab(page: gr.Blocks) -> dict:
                     label="Examples (guidance 3, 50 DDIM steps, seed 0): answered from a cache",
                     example_labels=[p or "(empty: unconditional)" for p in EXAMPLE_PROMPTS])
     shared = {**settings, "example": example, "t": t_slider, "noise_seed": forward_seed, "seed_a": seed_a,
-              "seed_b": seed_b, "frames": frames, "comparison": comparison, "map_steps": map_steps, "view": view}
+              "seed_b": seed_b, "frames": frames, "comparison": comparison, "map_steps": map_steps, "view": view, **timeline}
     with share_row:
         add_copy_link("diffusion", shared)
     scrub_views = [scrub_xt, scrub_x0, scrub_eps, scrub_caption]

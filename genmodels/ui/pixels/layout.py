@@ -13,9 +13,10 @@ from genmodels.pixels.sample import ASSET_DIR
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.hosting import EXAMPLES_CACHE_MODE
 from genmodels.ui.lessons import Lesson, Run, add_lessons, run_lessons
-from genmodels.ui.outputs import image_gallery, picture
+from genmodels.ui.outputs import image_gallery, picture, wrapping_tabs
 from genmodels.ui.pixels.views import on_draw, on_example, on_inspect
 from genmodels.ui.share import add_copy_link
+from genmodels.ui.timeline import add_timeline
 from genmodels.ui.wiring import by_name, listen
 
 EXAMPLE_CLASSES = ["Trouser", "Sneaker", "Ankle boot", "Bag"]  # cached examples: classes the model draws well
@@ -79,37 +80,46 @@ def build_tab(page: gr.Blocks) -> dict:
             lesson_controls = {"label": label, "temperature": temperature, "top_k": top_k, "top_p": top_p,
                                "count": count}
             lesson_picker = add_lessons(LESSONS, lesson_controls, "pixels-lessons")
-            shared = {"label": label, "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed,
-                      "count": count}
-            add_copy_link("pixels", shared)
-            gr.Markdown(training_summary())
+            settings = {"label": label, "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed,
+                        "count": count}
+            share_row = gr.Column()
         with gr.Column(scale=2, min_width=320):
             lesson_note = gr.Markdown(elem_id="pixels-lessons-notice")
-            stats = gr.Markdown(elem_id="pixels-stats")
-            canvas = picture("The images as they are drawn (pale blue: not drawn yet)", elem_id="pixels-canvas")
-            inspector = gr.Slider(1, PIXELS, value=PIXELS, step=1, label="Pixel of image 1", interactive=False,
-                                  elem_id="pixels-inspector")
-            with gr.Row():
-                distribution = gr.Plot(label="The current pixel's distribution over gray levels (level:gray value)",
-                                       elem_id="pixels-distribution", min_width=300, scale=2)
-                gaze = gr.Plot(label="Where the model looked to draw it: attention over the pixels before it",
-                               elem_id="pixels-gaze", min_width=300, scale=3)
-            inspect_caption = gr.Markdown(elem_id="pixels-inspect-caption")
-            with gr.Row():
-                marked = picture("Image 1, the inspected pixel marked", elem_id="pixels-marked")
-                results = image_gallery("Finished images (the judge's verdict)", columns=2, height=340,
-                                        elem_id="pixels-gallery")
+            with wrapping_tabs() as view:
+                with gr.Tab("Draw", id="draw"):
+                    stats = gr.Markdown(elem_id="pixels-stats")
+                    canvas = picture("The images as they are drawn (pale blue: not drawn yet)",
+                                     elem_id="pixels-canvas")
+                    inspector = gr.Slider(1, PIXELS, value=PIXELS, step=1, label="Pixel of image 1",
+                                          interactive=False, elem_id="pixels-inspector")
+                    with gr.Row():
+                        distribution = gr.Plot(label="The current pixel's distribution over gray levels "
+                                                     "(level:gray value)",
+                                               elem_id="pixels-distribution", min_width=300, scale=2)
+                        gaze = gr.Plot(label="Where the model looked to draw it: attention over the pixels before it",
+                                       elem_id="pixels-gaze", min_width=300, scale=3)
+                    inspect_caption = gr.Markdown(elem_id="pixels-inspect-caption")
+                    with gr.Row():
+                        marked = picture("Image 1, the inspected pixel marked", elem_id="pixels-marked")
+                        results = image_gallery("Finished images (the judge's verdict)", columns=2, height=340,
+                                                elem_id="pixels-gallery")
+                with gr.Tab("How it was trained", id="training"):
+                    gr.Markdown(training_summary())
+                    timeline = add_timeline("pixels", page)
+    shared = {**settings, "view": view, **timeline}
+    with share_row:
+        add_copy_link("pixels", shared)
     with examples_column:
         rows = [{**EXAMPLE_SETTINGS, "label": name} for name in EXAMPLE_CLASSES]
-        gr.Examples([[row[name] for name in shared] for row in rows], inputs=list(shared.values()),
-                    outputs=[canvas, results, stats], fn=by_name(on_example, list(shared)), cache_examples=True,
+        gr.Examples([[row[name] for name in settings] for row in rows], inputs=list(settings.values()),
+                    outputs=[canvas, results, stats], fn=by_name(on_example, list(settings)), cache_examples=True,
                     cache_mode=EXAMPLES_CACHE_MODE, api_name="ui_pixels_example", api_visibility="private",
                     elem_id="pixels-examples", label="Examples (temperature 1, seed 0): answered from a cache",
                     example_labels=EXAMPLE_CLASSES)
     draw_outputs = [canvas, stats, results, record, inspector, marked, distribution, gaze, inspect_caption]
-    listen(draw_button.click, on_draw, shared, draw_outputs, arrive=page, api_name="ui_pixels_draw",
+    listen(draw_button.click, on_draw, settings, draw_outputs, arrive=page, api_name="ui_pixels_draw",
            api_visibility="private", concurrency_limit=ENGINE_CONCURRENCY)
-    run_lessons(lesson_picker, LESSONS, lesson_controls, lesson_note, [Run(on_draw, shared, draw_outputs)])
+    run_lessons(lesson_picker, LESSONS, lesson_controls, lesson_note, [Run(on_draw, settings, draw_outputs)])
     # input, not change: on_draw already sends the inspector's first view (see the diffusion tab's scrub slider)
     listen(inspector.input, on_inspect, {"index": inspector, "record": record},
            [marked, distribution, gaze, inspect_caption],

@@ -1,6 +1,5 @@
 """The autoregressive text tab's layout and events: next-token distributions, streaming generation, continuations,
 scoring."""
-import math
 from pathlib import Path
 
 import gradio as gr
@@ -8,13 +7,13 @@ import gradio as gr
 from genmodels.checkpoint import read_log
 from genmodels.text.pretrained import ASSET_DIR
 from genmodels.text.requests import MAX_CONTINUATION_TOKENS, MAX_CONTINUATIONS, MAX_NEW_TOKENS
-from genmodels.ui import plots
 from genmodels.ui.arrival import on_arrival
 from genmodels.ui.equations import LATEX, add_equations
 from genmodels.ui.lessons import Lesson, Run, add_lessons, run_lessons
 from genmodels.ui.outputs import wrapping_tabs
 from genmodels.ui.owntext import layout as owntext
 from genmodels.ui.share import add_copy_link
+from genmodels.ui.timeline import add_timeline
 from genmodels.ui.text.views import (
     GENERATED_COLORS,
     SURPRISAL_COLORS,
@@ -82,16 +81,6 @@ def model_shape() -> tuple[int, int]:
     """Blocks and heads per block of the committed GPT, read from its JSON (the model itself loads on first use)."""
     config = (read_log(Path(ASSET_DIR) / "gpt.json") or {}).get("config", {})
     return config.get("n_layer", 1), config.get("n_head", 1)
-
-
-def training_figure():
-    """Loss curves from the committed training log, or None when it is missing or unreadable."""
-    log = read_log(Path(ASSET_DIR) / "train_log.json")
-    if log is None:
-        return None
-    # in bits, as every other view of this tab measures surprisal (the log, like PyTorch, is in nats)
-    return plots.loss_curves_figure(log, "GPT training on Shakespeare", y_title="cross-entropy (bits / token)",
-                                    scale=1 / math.log(2))
 
 
 def training_summary() -> str:
@@ -217,14 +206,14 @@ def build_tab(page: gr.Blocks) -> dict:
                     score_plot = gr.Plot(label="Surprisal per token", elem_id="score-plot")
                 with gr.Tab("How it was trained", id="training"):
                     gr.Markdown(training_summary())
-                    gr.Plot(value=training_figure(), label="Training and validation loss")
+                    timeline = add_timeline("text", page)
                 with gr.Tab("Your own text", id="owntext"):
                     own_text = owntext.build(page, {"temperature": temperature, "top_k": top_k, "top_p": top_p,
                                                     "seed": seed})
 
     shared = {"prompt": prompt, "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed,
               "tokens": max_new_tokens, "continuations": count, "continuation_tokens": length, "view": view,
-              **own_text}
+              **own_text, **timeline}
     with share_row:
         add_copy_link("text", shared)
     sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
