@@ -46,8 +46,10 @@ def adamw(model: nn.Module, lr: float, weight_decay: float, betas=(0.9, 0.999)) 
 
 
 def autocast(device: torch.device):
-    """bf16 autocast on CUDA, a no-op elsewhere."""
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    """bf16 autocast on CUDA, and on a CPU with native bf16 matrix units (AVX512-BF16 / AMX: the pixel transformer
+    trains twice as fast there), a no-op elsewhere; the weights and the optimizer stay fp32."""
+    enabled = device.type == "cuda" or (device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
 def image_training_arguments(doc: str, presets: dict) -> argparse.ArgumentParser:

@@ -50,8 +50,8 @@ class TrainPreset:
 
 PRESETS = {
     "gpu": TrainPreset(PixelConfig(n_layer=6, n_head=8, n_embd=256, dropout=0.1), batch_size=64, steps=6000),
-    "cpu": TrainPreset(PixelConfig(n_layer=4, n_head=4, n_embd=128), batch_size=16, steps=2000,
-                       learning_rate=1.5e-3, warmup_steps=100, eval_interval=350, eval_images=200),
+    "cpu": TrainPreset(PixelConfig(n_layer=6, n_head=4, n_embd=160), batch_size=16, steps=2800,
+                       learning_rate=1.2e-3, warmup_steps=100, eval_interval=400, eval_images=200),
     "tiny": TrainPreset(PixelConfig(levels=4, n_layer=1, n_head=2, n_embd=32), batch_size=4, steps=6,
                         warmup_steps=2, eval_interval=3, eval_images=8, train_images=64,
                         out_dir="data/tiny-run/pixels"),
