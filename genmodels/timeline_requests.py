@@ -18,8 +18,7 @@ from genmodels.timeline import TIMELINE_JSON, TILE
 from genmodels.validation import Bound, Choice
 
 FAMILIES = ("text", "pixels", "diffusion")
-REMAKE = {"text": "python -m genmodels.text.train --preset cpu", "pixels": "python -m genmodels.pixels.train --preset cpu",
-          "diffusion": "python -m genmodels.diffusion.train --preset cpu"}
+REMAKE = {family: f"python -m genmodels.{family}.train --preset cpu" for family in FAMILIES}
 LIMITS = {
     "family": Choice("Family", FAMILIES),
     "snapshot": Bound("Training snapshot", 1, 1000, integer=True),

@@ -91,7 +91,7 @@ def on_play(family: str):
         time.sleep(PLAY_SECONDS)
 
 
-def add_timeline(family: str, page: gr.Blocks) -> dict:
+def add_timeline(family: str) -> dict:
     """The training curves and, when the committed model recorded a timeline, its slider, Play button and views;
     returns the controls a link shares ({"timeline": slider}, or {} without a timeline)."""
     recorded = timelines.load_timeline(family)
@@ -106,15 +106,18 @@ def add_timeline(family: str, page: gr.Blocks) -> dict:
         slider = gr.Slider(1, count, value=count, step=1, label="Training snapshot", elem_id=f"{family}-timeline",
                            scale=4)
         play = gr.Button("Play through training", elem_id=f"{family}-timeline-play", scale=1, min_width=160)
-    note = gr.Markdown(elem_id=f"{family}-timeline-caption")
+    # the last snapshot is drawn into the page as it is built: on arrival without an event, which a link's own
+    # snapshot (restored with a change event) could otherwise race
+    first_made, first_figure, first_caption = on_timeline(family, count)
+    note = gr.Markdown(first_caption, elem_id=f"{family}-timeline-caption")
     label = MADE[family].format(**recorded.content["probe"])
     if recorded.sprite is None:
-        made = gr.Textbox(label=label, lines=6, interactive=False, elem_id=f"{family}-timeline-made")
+        made = gr.Textbox(first_made, label=label, lines=6, interactive=False, elem_id=f"{family}-timeline-made")
     else:
-        made = picture(label, elem_id=f"{family}-timeline-made")
-    figure = gr.Plot(label="Training loss, the snapshot's step marked", elem_id=f"{family}-timeline-plot")
+        made = picture(label, value=first_made, elem_id=f"{family}-timeline-made")
+    figure = gr.Plot(first_figure, label="Training loss, the snapshot's step marked", elem_id=f"{family}-timeline-plot")
     views = [made, figure, note]
-    listen(slider.change, on_timeline, {"family": name, "snapshot": slider}, views, arrive=page,
+    listen(slider.change, on_timeline, {"family": name, "snapshot": slider}, views,
            api_name=f"ui_{family}_timeline", api_visibility="private", trigger_mode="always_last",
            show_progress="hidden")
     listen(play.click, on_play, {"family": name}, slider, api_name=f"ui_{family}_timeline_play",

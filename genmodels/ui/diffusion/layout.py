@@ -201,7 +201,7 @@ def build_tab(page: gr.Blocks) -> dict:
                     morph_gif = animation("Animation (there and back)")
                 with gr.Tab("How it was trained", id="training"):
                     gr.Markdown(training_summary())
-                    timeline = add_timeline("diffusion", page)
+                    timeline = add_timeline("diffusion")
 
     settings = {"prompt": prompt, "guidance": guidance, "steps": steps, "sampler": sampler, "eta": eta, "seed": seed,
                 "count": count}

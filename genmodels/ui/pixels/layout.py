@@ -105,7 +105,7 @@ def build_tab(page: gr.Blocks) -> dict:
                                                 elem_id="pixels-gallery")
                 with gr.Tab("How it was trained", id="training"):
                     gr.Markdown(training_summary())
-                    timeline = add_timeline("pixels", page)
+                    timeline = add_timeline("pixels")
     shared = {**settings, "view": view, **timeline}
     with share_row:
         add_copy_link("pixels", shared)

@@ -206,7 +206,7 @@ def build_tab(page: gr.Blocks) -> dict:
                     score_plot = gr.Plot(label="Surprisal per token", elem_id="score-plot")
                 with gr.Tab("How it was trained", id="training"):
                     gr.Markdown(training_summary())
-                    timeline = add_timeline("text", page)
+                    timeline = add_timeline("text")
                 with gr.Tab("Your own text", id="owntext"):
                     own_text = owntext.build(page, {"temperature": temperature, "top_k": top_k, "top_p": top_p,
                                                     "seed": seed})
