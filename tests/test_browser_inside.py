@@ -1,7 +1,10 @@
 """The views inside the models in a real Chromium (Playwright): the text model's tokens, data flow, attention and
 logit lens, and the pixel model's gaze; on a desktop and a phone."""
+import json
+
 import pytest
 
+from genmodels.paths import ASSETS
 from tests.test_browser import TIMEOUT, open_tab, screenshot, set_number
 from tests.test_browser_classroom import OVERFLOW_JS, VIEWPORTS
 
@@ -41,7 +44,8 @@ def test_the_pixel_gaze_follows_the_inspected_pixel(page):
     set_number(page, "pixels-inspector", 400)
     page.wait_for_selector("#pixels-gaze .gtitle:has-text('Predicting pixel 400')", timeout=TIMEOUT)
     page.wait_for_selector("#pixels-inspect-caption:has-text('class token')", timeout=TIMEOUT)
-    assert page.locator("#pixels-gaze .subplot").count() == 5  # the mean and each of the four blocks
+    blocks = json.loads((ASSETS / "pixels/pixel_transformer.json").read_text())["config"]["n_layer"]
+    assert page.locator("#pixels-gaze .subplot").count() == blocks + 1  # the mean and each block
     screenshot(page, "pixels-gaze")
     assert not page.console_errors, page.console_errors
 

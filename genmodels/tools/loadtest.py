@@ -57,6 +57,7 @@ def endpoint_mix(rng: random.Random) -> list[tuple[float, str, dict]]:
         (1, "pixels_sample", dict(label="Trouser", count=1, temperature=1.0, top_k=0, top_p=1.0, seed=seed)),
         (0.5, "race", dict(label="Sneaker", diffusion_steps=10, seed=seed)),
         (1, "compare_report", dict()),
+        (0.5, "training_timeline", dict(family=rng.choice(["pixels", "diffusion"]), snapshot=rng.randint(1, 12))),
         (1, "attention", dict(prompt=prompt, layer=rng.randint(1, 4), head=rng.randint(1, 4))),
         (1, "logit_lens", dict(prompt=prompt, top_n=5)),
         (1, "pixel_attention", dict(label="Trouser", image=[[rng.randrange(256) for _ in range(28)] for _ in range(28)],
