@@ -100,13 +100,19 @@ def held_out(snapshot: dict) -> tuple[float | None, str | None]:
     return None, None
 
 
+def recorded_timeline(family: str, asset_dir: Path | None = None) -> Timeline:
+    """The family's timeline (the family checked against LIMITS), or a RequestError saying how to record one."""
+    timeline = load_timeline(LIMITS["family"].check(family), asset_dir)
+    if timeline is None:
+        raise RequestError(f"The committed {family} model has no training timeline: retrain it with "
+                           f"`{REMAKE[family]}` to record one.")
+    return timeline
+
+
 def timeline_snapshot(request: TimelineRequest, asset_dir: Path | None = None) -> TimelineResult:
     """The snapshot's losses and what the model made then, with every snapshot's losses for the chart; from
     `asset_dir` instead of the family's committed assets when given."""
-    timeline = load_timeline(request.family, asset_dir)
-    if timeline is None:
-        raise RequestError(f"The committed {request.family} model has no training timeline: retrain it with "
-                           f"`{REMAKE[request.family]}` to record one.")
+    timeline = recorded_timeline(request.family, asset_dir)
     snapshots = timeline.content["snapshots"]
     index = min(request.snapshot, len(snapshots)) - 1
     snapshot = snapshots[index]
