@@ -17,7 +17,7 @@ from genmodels.serving import denoising
 from genmodels.serving.engine import Engine, Job
 from genmodels.serving.tokens import TRACED_ENV, TokenEngine
 from genmodels.text.gpt import GPT, GPTConfig, KVCache
-from genmodels.text.sampling import generate_tokens
+from genmodels.text.sampling import Guidance, generate_tokens
 
 SETTINGS = [(0.8, 0, 0.95), (0.0, 0, 1.0), (1.3, 5, 0.9), (1.0, 0, 0.5), (0.6, 2, 1.0)]  # temperature, top-k, top-p
 
@@ -123,6 +123,51 @@ def test_token_engine_keeps_each_rows_class_condition():
                                                                      make_generator(i), 2))
                           for i, c in enumerate(labels)], stagger=0.002)
     assert all(torch.equal(a, b) for a, b in zip(alone, batched))
+
+
+@pytest.mark.parametrize("traced", ["1", "0"])
+def test_guided_requests_draw_what_they_draw_alone_beside_plain_ones(traced, monkeypatch):
+    """Classifier-free guidance: a guided request's rows and their "any class" twins share ticks with plain requests
+    of different sizes, and every request's tokens equal generate_tokens'."""
+    monkeypatch.setenv(TRACED_ENV, traced)
+    torch.manual_seed(1)
+    model = PixelTransformer(PixelConfig(levels=4, n_layer=1, n_head=2, n_embd=16, block_size=30)).eval()
+    engine = TokenEngine(model, model.gpt.config, capacity=16, name="guided-test")
+    cases = [(3, 2.0, 2), (7, None, 1), (3, 0.0, 3), (1, 4.5, 1), (9, None, 2)]  # class, guidance, rows
+    twin = [class_token(model.config, None)]
+
+    def mix(scale):
+        return None if scale is None else Guidance(twin, scale)
+
+    alone = [tokens_of(generate_tokens(model, [class_token(model.config, c)], 29, 1.0, 0, 1.0, make_generator(i), b,
+                                       mix(g))) for i, (c, g, b) in enumerate(cases)]
+    batched = in_threads([lambda i=i, c=c, g=g, b=b: tokens_of(engine.generate(
+        [class_token(model.config, c)], 29, 1.0, 0, 1.0, make_generator(i), b, mix(g)))
+        for i, (c, g, b) in enumerate(cases)], stagger=0.002)
+    for i, (a, b) in enumerate(zip(alone, batched)):
+        assert not isinstance(b, Exception), "".join(traceback.format_exception(b))[-3000:]
+        assert a.shape == (cases[i][2], 29) and torch.equal(a, b), f"case {i}: {cases[i]}"
+    assert max(engine.rows_per_tick) > 6 and rows_freed(engine)  # twins took rows of their own
+
+
+def test_guidance_draws_from_the_conditional_logits_pushed_away_from_the_unconditional():
+    """Temperature 0 at scale s picks argmax(u + s (c - u)) of the two prompts' logits; scale 1 equals no guidance,
+    scale 0 the unconditional prompt alone."""
+    torch.manual_seed(3)
+    model = PixelTransformer(PixelConfig(levels=4, n_layer=1, n_head=2, n_embd=16, block_size=30)).eval()
+    start, twin = [class_token(model.config, 2)], [class_token(model.config, None)]
+    with torch.inference_mode():
+        c, u = model(torch.tensor([start]))[0, -1], model(torch.tensor([twin]))[0, -1]
+    for scale in (0.0, 1.0, 3.0):
+        first = next(generate_tokens(model, start, 5, temperature=0.0, guidance=Guidance(twin, scale)))
+        assert torch.allclose(first.logits[0], u + scale * (c - u), atol=1e-5)
+    plain = tokens_of(generate_tokens(model, start, 20, temperature=0.0))
+    assert torch.equal(tokens_of(generate_tokens(model, start, 20, temperature=0.0, guidance=Guidance(twin, 1.0))),
+                       plain)
+    forgetting = tokens_of(generate_tokens(model, start, 20, temperature=0.0, guidance=Guidance(twin, 0.0)))
+    assert torch.equal(forgetting, tokens_of(generate_tokens(model, twin, 20, temperature=0.0)))
+    with pytest.raises(ValueError, match="same length"):
+        next(generate_tokens(model, start, 5, guidance=Guidance([1, 2], 2.0)))
 
 
 def test_a_stopped_request_frees_its_rows_within_a_tick(tiny_gpt):

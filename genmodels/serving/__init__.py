@@ -15,7 +15,7 @@ from genmodels.diffusion.schedule import NoiseSchedule
 from genmodels.pixels.model import PixelTransformer
 from genmodels.serving.denoising import DenoisingEngine
 from genmodels.serving.tokens import TokenEngine
-from genmodels.text.sampling import generate_tokens
+from genmodels.text.sampling import Guidance, generate_tokens
 
 BATCHING_ENV = "GENMODELS_BATCHING"  # "0": each request runs alone (the load test compares both)
 ENGINE_CONCURRENCY = 16  # requests of one endpoint let into an engine at once (the rest wait in the page's queue)
@@ -28,6 +28,19 @@ def batching_enabled() -> bool:
     """Whether requests share engines: on unless GENMODELS_BATCHING=0. Always off under ZeroGPU (the `spaces`
     package), which runs each request in its own GPU process, where requests cannot meet."""
     return os.environ.get(BATCHING_ENV, "1") != "0" and importlib.util.find_spec("spaces") is None
+
+
+def with_batching(enabled: bool, fn):
+    """fn() with GENMODELS_BATCHING set for the whole process while it runs (a benchmark's or an evaluation's)."""
+    previous = os.environ.get(BATCHING_ENV)
+    os.environ[BATCHING_ENV] = "1" if enabled else "0"
+    try:
+        return fn()
+    finally:
+        if previous is None:
+            os.environ.pop(BATCHING_ENV)
+        else:
+            os.environ[BATCHING_ENV] = previous
 
 
 def engine_for(model: torch.nn.Module, build):
@@ -57,11 +70,14 @@ def token_engine(model: torch.nn.Module) -> TokenEngine:
 
 
 def token_steps(model: torch.nn.Module, prompt_ids: list[int], max_new_tokens: int, temperature: float = 1.0,
-                top_k: int = 0, top_p: float = 1.0, generator: torch.Generator | None = None, batch_size: int = 1):
+                top_k: int = 0, top_p: float = 1.0, generator: torch.Generator | None = None, batch_size: int = 1,
+                guidance: Guidance | None = None):
     """A TokenStep per new token, as generate_tokens yields them, through the model's engine when batching is on."""
     if not batching_enabled():
-        return generate_tokens(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, generator, batch_size)
-    return token_engine(model).generate(prompt_ids, max_new_tokens, temperature, top_k, top_p, generator, batch_size)
+        return generate_tokens(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, generator, batch_size,
+                               guidance)
+    return token_engine(model).generate(prompt_ids, max_new_tokens, temperature, top_k, top_p, generator, batch_size,
+                                        guidance)
 
 
 def denoising_engine(unet: torch.nn.Module, schedule: NoiseSchedule) -> DenoisingEngine:

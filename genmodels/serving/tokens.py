@@ -21,7 +21,7 @@ import torch
 from genmodels.fastpath import FAST_PATH, StaticCall
 from genmodels.serving.engine import Engine, Job
 from genmodels.text.gpt import KVCache
-from genmodels.text.sampling import TokenStep, check_settings
+from genmodels.text.sampling import Guidance, TokenStep, check_settings
 
 
 TRACED_ENV = "GENMODELS_TRACED"  # "0": a CPU tick runs the model's eager step
@@ -54,6 +54,7 @@ class TokenJob:
     index: int = 0  # the next step's index
     pending: torch.Tensor | None = None  # (B, V) logits from a prefill, to draw the next token from
     last: list[int] | None = None  # each row's last drawn token, fed at the next tick
+    guidance: Guidance | None = None  # guided: the job's second half of rows are its drawn rows' twins
 
 
 def bucket(rows: int) -> int:
@@ -61,10 +62,16 @@ def bucket(rows: int) -> int:
     return 1 << (rows - 1).bit_length()
 
 
-def job_rows(job: Job) -> slice | list[int]:
-    """The engine rows of `job` in its own row order: a slice (a view, no copy) when they lie in order."""
-    first = job.slots[0]
-    return slice(first, first + job.rows) if job.slots == list(range(first, first + job.rows)) else job.slots
+def drawn_slots(job: Job) -> list[int]:
+    """The engine rows whose tokens `job` draws, in its own row order: all of them, or a guided job's first half."""
+    return job.slots if job.state.guidance is None else job.slots[:job.rows // 2]
+
+
+def drawn_rows(job: Job) -> slice | list[int]:
+    """drawn_slots as an index: a slice (a view, no copy) when they lie in order."""
+    slots = drawn_slots(job)
+    first = slots[0]
+    return slice(first, first + len(slots)) if slots == list(range(first, first + len(slots))) else slots
 
 
 class TokenEngine(Engine):
@@ -141,9 +148,11 @@ class TokenEngine(Engine):
             for job in jobs:
                 if job.state.pending is not None:
                     logits[job.slots] = job.state.pending.float()
+                if job.state.guidance is not None:  # the drawn rows sample from the mix; their twins' rows idle
+                    logits[drawn_slots(job)] = job.state.guidance.mix(logits[job.slots])
             if len(jobs) == 1:  # alone: its own step, its distributions computed when read, as generate_tokens does
                 state = jobs[0].state
-                return TokenStep(state.index, logits[job_rows(jobs[0])], state.temperature, state.top_k, state.top_p)
+                return TokenStep(state.index, logits[drawn_rows(jobs[0])], state.temperature, state.top_k, state.top_p)
             states = [job.state for job, _ in self.owners]  # each row's job's settings
             per_row = {name: torch.tensor([getattr(state, name) for state in states], device=self.device)
                        for name in ("temperature", "top_k", "top_p")}
@@ -204,26 +213,32 @@ class TokenEngine(Engine):
             if tick.index == state.index:  # the job ticked alone: forward made the tick's step its own
                 step = tick
             else:  # a whole tick's step (index -1): this job's rows of it, with their distributions
-                step = tick.rows(job_rows(job), state.index, state.temperature, state.top_k, state.top_p)
+                step = tick.rows(drawn_rows(job), state.index, state.temperature, state.top_k, state.top_p)
             step.draw(state.generator)
             job.emit(step)
             state.index += 1
-            state.last = step.token.tolist()
+            fed = step.token.repeat(job.rows // len(step.token))  # (rows,) a guided row's twin reads its token
+            state.last = fed.tolist()
             if state.index == state.max_new_tokens:
                 job.finish()
                 return
             block = self.config.block_size
-            state.history = torch.cat([state.history, step.token[:, None]], dim=1)[:, -block:]  # (B, <= block)
+            state.history = torch.cat([state.history, fed[:, None]], dim=1)[:, -block:]  # (rows, <= block)
             if state.position >= block:  # full: start again from recent tokens, as generate_tokens does
                 state.history = state.history[:, -(block // 2):]
                 self.prefill(job)
 
     def generate(self, prompt_ids: list[int], max_new_tokens: int, temperature: float = 1.0, top_k: int = 0,
-                 top_p: float = 1.0, generator: torch.Generator | None = None, batch_size: int = 1):
-        """generate_tokens through the engine: a TokenStep per new token for `batch_size` continuations."""
-        if not prompt_ids:
+                 top_p: float = 1.0, generator: torch.Generator | None = None, batch_size: int = 1,
+                 guidance: Guidance | None = None):
+        """generate_tokens through the engine: a TokenStep per new token for `batch_size` continuations (each with
+        its unconditional twin when guided)."""
+        rows = [prompt_ids] * batch_size + ([guidance.unconditional_ids] * batch_size if guidance else [])
+        if not all(rows):
             raise ValueError("the prompt needs at least one token (start with the end-of-text token)")
+        if len({len(row) for row in rows}) > 1:
+            raise ValueError("the prompts (and the unconditional prompt) must have the same length")
         block = self.config.block_size
-        history = torch.tensor([prompt_ids[-block:]] * batch_size, dtype=torch.long, device=self.device)  # (B, T)
-        state = TokenJob(history, max_new_tokens, temperature, top_k, top_p, generator)
-        return self.submit(Job(batch_size, state)).stream()
+        history = torch.tensor([row[-block:] for row in rows], dtype=torch.long, device=self.device)  # (rows, T)
+        state = TokenJob(history, max_new_tokens, temperature, top_k, top_p, generator, guidance=guidance)
+        return self.submit(Job(len(rows), state)).stream()

@@ -181,32 +181,58 @@ def sampling_step(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
     return TokenStep(index, logits.float(), temperature, top_k, top_p).draw(generator)
 
 
+@dataclass(frozen=True)
+class Guidance:
+    """Classifier-free guidance for a token model: each drawn row has a twin that runs from `unconditional_ids`, and
+    its token is drawn from u + scale (c - u), its own (conditional) logits pushed away from its twin's. Scale 1 is
+    the conditional model, 0 the unconditional one; the twin is fed every token its row draws."""
+    unconditional_ids: list[int]
+    scale: float
+
+    def mix(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits (2B, V), the B drawn rows then their twins -> the guided logits (B, V), float."""
+        conditional, unconditional = logits.float().chunk(2)
+        return unconditional + self.scale * (conditional - unconditional)
+
+
+def guided(logits: torch.Tensor, guidance: Guidance | None) -> torch.Tensor:
+    """The logits the drawn rows sample from: all of `logits`, or their guided mix."""
+    return logits if guidance is None else guidance.mix(logits)
+
+
 @torch.inference_mode()
 def generate_tokens(model: GPT, prompt_ids: list[int] | list[list[int]], max_new_tokens: int,
                     temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                    generator: torch.Generator | None = None, batch_size: int = 1) -> Iterator[TokenStep]:
+                    generator: torch.Generator | None = None, batch_size: int = 1,
+                    guidance: Guidance | None = None) -> Iterator[TokenStep]:
     """Yield a TokenStep per new token for `batch_size` continuations of one prompt, or for one continuation of
-    each of several prompts of equal length (a list of lists; batch_size is then their number), KV-cached.
+    each of several prompts of equal length (a list of lists; batch_size is then their number), KV-cached; with
+    `guidance`, each continuation also runs a twin from the unconditional prompt (of the same length).
 
     The prompt is left-truncated to the model's context. When the cache is full it is rebuilt
     from the last half context: every logit is the model's exact output on a window of recent tokens.
     """
     rows = prompt_ids if prompt_ids and isinstance(prompt_ids[0], list) else [prompt_ids] * batch_size
+    if guidance is not None:
+        rows = rows + [guidance.unconditional_ids] * len(rows)
     if not all(rows):
         raise ValueError("the prompt needs at least one token (start with the end-of-text token)")
+    if len({len(row) for row in rows}) > 1:
+        raise ValueError("the prompts (and the unconditional prompt) must have the same length")
     device = next(model.parameters()).device
     block = model.config.block_size
-    history = torch.tensor([row[-block:] for row in rows], dtype=torch.long, device=device)  # (B, T)
+    history = torch.tensor([row[-block:] for row in rows], dtype=torch.long, device=device)  # (rows, T)
     with decoding(model, len(rows)) as decoder:
-        logits = decoder.prefill(history)  # (B, V)
+        logits = decoder.prefill(history)  # (rows, V)
         for index in range(max_new_tokens):
-            step = sampling_step(logits, temperature, top_k, top_p, generator, index)
+            step = sampling_step(guided(logits, guidance), temperature, top_k, top_p, generator, index)
             yield step
             if index + 1 == max_new_tokens:
                 break
-            history = torch.cat([history, step.token[:, None]], dim=1)[:, -block:]  # (B, <= block)
+            fed = step.token.repeat(len(rows) // len(step.token))  # (rows,) a guided row's twin reads its token
+            history = torch.cat([history, fed[:, None]], dim=1)[:, -block:]  # (rows, <= block)
             if decoder.position < block:
-                logits = decoder.step(step.token)
+                logits = decoder.step(fed)
             else:  # full: deeper layers' cached keys saw tokens that now fall out, so start again from recent ones
                 history = history[:, -(block // 2):]
                 logits = decoder.prefill(history)

@@ -5,7 +5,6 @@ For text, diffusion and pixels: `users` different requests (prompts, lengths, se
 one after another with batching off, then all at once through the engines; and one lone request each way, to show
 that a request alone is not slower through its engine.
 """
-import os
 import threading
 import time
 
@@ -67,26 +66,13 @@ def timed_runs(run, requests: list, concurrent: bool) -> dict:
             "p95_s": round(percentile(latencies, 95), 3)}
 
 
-def with_batching(enabled: bool, fn):
-    """fn() with GENMODELS_BATCHING set for it."""
-    previous = os.environ.get(serving.BATCHING_ENV)
-    os.environ[serving.BATCHING_ENV] = "1" if enabled else "0"
-    try:
-        return fn()
-    finally:
-        if previous is None:
-            os.environ.pop(serving.BATCHING_ENV)
-        else:
-            os.environ[serving.BATCHING_ENV] = previous
-
-
 def compare(run, requests: list, work: float, unit: str) -> dict:
     """One after another without the engine, all at once through it, and the first request alone both ways."""
     run(requests[0])  # warm up (model load, first allocations)
-    alone = with_batching(False, lambda: timed_runs(run, requests, concurrent=False))
-    together = with_batching(True, lambda: timed_runs(run, requests, concurrent=True))
-    lone_plain = with_batching(False, lambda: timed_runs(run, requests[:1], concurrent=False))
-    lone_engine = with_batching(True, lambda: timed_runs(run, requests[:1], concurrent=False))
+    alone = serving.with_batching(False, lambda: timed_runs(run, requests, concurrent=False))
+    together = serving.with_batching(True, lambda: timed_runs(run, requests, concurrent=True))
+    lone_plain = serving.with_batching(False, lambda: timed_runs(run, requests[:1], concurrent=False))
+    lone_engine = serving.with_batching(True, lambda: timed_runs(run, requests[:1], concurrent=False))
     return {"requests": len(requests), f"{unit}_per_second_one_after_another": round(work / alone["seconds"], 2),
             f"{unit}_per_second_batched": round(work / together["seconds"], 2),
             "batched_over_one_after_another": round(alone["seconds"] / together["seconds"], 2),
