@@ -10,8 +10,10 @@ pytestmark = pytest.mark.app
 def test_pixels_sample_draws_judged_images_reproducibly(client):
     result = call(client, "pixels_sample", label="Trouser", count=2, temperature=1.0, top_k=0, top_p=1.0, seed=3)
     assert len(result["images"]) == 2 and len(result["images"][0]) == 28 and len(result["images"][0][0]) == 28
-    assert result["network_evaluations_per_image"] == 784 and result["class"] == "Trouser"
-    assert len(result["judge"]) == 2 and result["seconds"] > 0
+    assert result["network_evaluations_per_image"] == 2 * 784 and result["guidance"] == 2.0  # the tab's default
+    assert result["class"] == "Trouser" and len(result["judge"]) == 2 and result["seconds"] > 0
+    plain = call(client, "pixels_sample", label="Trouser", count=2, seed=3, guidance=1.0)
+    assert plain["network_evaluations_per_image"] == 784 and plain["images"] != result["images"]
     again = call(client, "pixels_sample", label="Trouser", count=2, temperature=1.0, top_k=0, top_p=1.0, seed=3)
     assert again["images"] == result["images"]
     other = call(client, "pixels_sample", label="Trouser", count=2, temperature=1.0, top_k=0, top_p=1.0, seed=4)
@@ -21,7 +23,7 @@ def test_pixels_sample_draws_judged_images_reproducibly(client):
 def test_race_runs_one_sample_per_family_and_the_report_is_served(client):
     result = call(client, "race", label="Sneaker", diffusion_steps=5, seed=0)
     assert set(result) >= {"gan", "diffusion", "pixels", "device", "asked_for"}
-    assert [result[f]["network_evaluations"] for f in ("gan", "diffusion", "pixels")] == [1, 10, 784]
+    assert [result[f]["network_evaluations"] for f in ("gan", "diffusion", "pixels")] == [1, 10, 2 * 784]
     assert all(len(result[f]["image"]) == 28 and result[f]["seconds"] > 0 for f in ("gan", "diffusion", "pixels"))
     report = call(client, "compare_report")
     assert {"gan", "diffusion", "pixels", "text", "device", "command", "date", "training"} <= set(report)

@@ -66,9 +66,12 @@ def spread(images: torch.Tensor) -> float:
 
 
 def test_pixel_temperature_0_draws_identical_blocks_the_judge_declines():
-    result = draw(**lesson(pixels_tab.LESSONS, "Temperature 0: the argmax everywhere"))
+    values = lesson(pixels_tab.LESSONS, "Temperature 0: the argmax everywhere")
+    result = draw(**values)
     assert all(torch.equal(image, result.images[0]) for image in result.images)
     assert not any(v["recognizable"] for v in result.judge)
+    guided = draw(**(values | {"guidance": pixels.DEFAULT_GUIDANCE, "count": 1}))
+    assert guided.judge[0]["recognizable"] and guided.judge[0]["class"] == "Sneaker"
 
 
 def test_low_temperature_images_vary_less():
@@ -79,6 +82,18 @@ def test_low_temperature_images_vary_less():
 def test_any_class_draws_a_mix():
     result = draw(**lesson(pixels_tab.LESSONS, "Any class"))
     assert len({v["class"] for v in result.judge if v["recognizable"]}) >= 3
+
+
+def test_guidance_off_names_fewer_of_the_asked_class():
+    values = lesson(pixels_tab.LESSONS, "Guidance off")
+    assert values["guidance"] == 1 and pixels.DEFAULT_GUIDANCE > 1
+
+    def named(result: pixels.PixelResult) -> int:
+        return sum(v["recognizable"] and v["class"] == values["label"] for v in result.judge)
+
+    plain, guided = draw(**values), draw(**(values | {"guidance": pixels.DEFAULT_GUIDANCE}))
+    assert named(plain) < named(guided)
+    assert plain.network_evaluations == 784 and guided.network_evaluations == 2 * 784
 
 
 def sample(**values) -> diffusion.DiffusionResult:

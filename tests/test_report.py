@@ -9,6 +9,7 @@ import torch
 from genmodels.data.fashion_mnist import load_split, to_model_range
 from genmodels.eval.metrics import classifier_features
 from genmodels.eval.report import DIFFUSION_STEPS, REPORT_PATH, balanced, measure_diffusion, measure_gan
+from genmodels.pixels.requests import DEFAULT_GUIDANCE
 
 IMAGE_KEYS = {"model", "network_evaluations", "seconds_per_sample", "samples", "frechet_distance", "coverage",
               "within_class_distance", "stability"}
@@ -33,7 +34,9 @@ def test_committed_report_has_every_figure_for_every_model():
         assert entry["samples"] == 10 * report["samples_per_class"]
         assert abs(sum(entry["coverage"]["histogram"]) - 1) < 1e-6
         assert all(math.isfinite(s["relative_spread"]) for s in entry["stability"].values())
-    assert report["gan"]["network_evaluations"] == 1 and report["pixels"]["network_evaluations"] == 784
+    pixels = report["pixels"]
+    assert report["gan"]["network_evaluations"] == 1 and pixels["network_evaluations"] == 2 * 784  # guided
+    assert pixels["guidance"] == DEFAULT_GUIDANCE and pixels["unguided"]["class_accuracy"] < pixels["class_accuracy"]
     assert [row["network_evaluations"] for row in report["diffusion"]] == [2 * s for s in DIFFUSION_STEPS]
     assert 0 <= report["pixels"]["class_accuracy"] <= 1 and report["text"]["bits_per_character"] > 0
     times = [row["seconds_per_sample"] for row in report["diffusion"]]

@@ -12,9 +12,11 @@ import datetime
 import json
 import statistics
 import time
+from functools import partial
 
 import torch
 
+from genmodels import serving
 from genmodels.data.fashion_mnist import load_split, to_model_range
 from genmodels.diffusion.captions import PHRASES
 from genmodels.diffusion.generate import Settings, sample
@@ -32,6 +34,7 @@ from genmodels.gan.latent import sample_latents
 from genmodels.gan.pretrained import generate, load_gan
 from genmodels.paths import ASSETS
 from genmodels.pixels.model import PIXELS
+from genmodels.pixels.requests import DEFAULT_GUIDANCE
 from genmodels.pixels.sample import load_pixel_model, sample_pixels
 from genmodels.runtime import device_name
 
@@ -112,16 +115,32 @@ def measure_diffusion(per_class: int, real_features: torch.Tensor, repeats: int,
     return rows
 
 
-def measure_pixels(per_class: int, real_features: torch.Tensor, repeats: int, asset_dir=ASSETS / "pixels") -> dict:
-    """The pixel transformer: one network evaluation per pixel, KV-cached, temperature 1."""
+def pixel_images(model, per_class: int, guidance: float) -> torch.Tensor:
+    """`per_class` images of each class, class by class, in [-1, 1] (10 per_class, 1, 28, 28); each class in one
+    batch outside the engine, whose rows it can exceed (20 guided images are 40 rows)."""
+    draw = partial(sample_pixels, model, count=per_class, guidance=guidance)
+    images = serving.with_batching(False, lambda: [draw(label, seed=SEED + label) for label in range(10)])
+    return to_model_range(torch.cat(images))
+
+
+def measure_pixels(per_class: int, real_features: torch.Tensor, repeats: int, asset_dir=ASSETS / "pixels",
+                   guidance: float = DEFAULT_GUIDANCE) -> dict:
+    """The pixel transformer at the app's guidance (one network evaluation per pixel, two when guided, KV-cached,
+    temperature 1), and its quality unguided."""
     pm = load_pixel_model(asset_dir)
-    images = torch.cat([sample_pixels(pm.model, label, per_class, seed=SEED + label) for label in range(10)])
+    wanted = torch.arange(10).repeat_interleave(per_class)
     log = json.loads((asset_dir / "train_log.json").read_text())
-    return {"model": "pixel transformer", "network_evaluations": PIXELS,
-            "seconds_per_sample": seconds_per_sample(lambda: sample_pixels(pm.model, 7, 1, seed=SEED), repeats),
-            **judged(to_model_range(images), torch.arange(10).repeat_interleave(per_class), real_features),
-            "held_out_bits_per_pixel": pm.record["meta"]["val_bits_per_pixel"], "levels": pm.model.config.levels,
-            "stability": stability({"cross_entropy": log["train"]["loss"]})}
+    figures = {"model": "pixel transformer", "guidance": guidance,
+               "network_evaluations": PIXELS * (1 if guidance == 1 else 2),
+               "seconds_per_sample": seconds_per_sample(lambda: sample_pixels(pm.model, 7, 1, seed=SEED,
+                                                                              guidance=guidance), repeats),
+               **judged(pixel_images(pm.model, per_class, guidance), wanted, real_features),
+               "held_out_bits_per_pixel": pm.record["meta"]["val_bits_per_pixel"], "levels": pm.model.config.levels,
+               "stability": stability({"cross_entropy": log["train"]["loss"]})}
+    if guidance != 1:
+        plain = judged(pixel_images(pm.model, per_class, 1.0), wanted, real_features)
+        figures["unguided"] = {name: plain[name] for name in ("frechet_distance", "class_accuracy")}
+    return figures
 
 
 def measure_text() -> dict:

@@ -24,7 +24,7 @@ from genmodels.gan.pretrained import generate
 from genmodels.gan.requests import gan_model
 from genmodels.paths import shown
 from genmodels.pixels.model import PIXELS
-from genmodels.pixels.requests import class_id, pixel_model
+from genmodels.pixels.requests import DEFAULT_GUIDANCE, class_id, pixel_model
 from genmodels.pixels.sample import sample_pixels
 from genmodels.runtime import timer
 from genmodels.validation import SEED, Bound
@@ -103,8 +103,9 @@ def race_entries(request: RaceRequest) -> Iterator[RaceEntry]:
     yield entry("diffusion", trajectory.images, elapsed.seconds, trajectory.network_evaluations,
                 dm.unet.conv_in.weight.device)
     with timer() as elapsed:
-        image = to_model_range(sample_pixels(pm.model, request.label, 1, seed=request.seed))
-    yield entry("pixels", image, elapsed.seconds, PIXELS, next(pm.model.parameters()).device)
+        image = to_model_range(sample_pixels(pm.model, request.label, 1, seed=request.seed, guidance=DEFAULT_GUIDANCE))
+    yield entry("pixels", image, elapsed.seconds, PIXELS * (1 if DEFAULT_GUIDANCE == 1 else 2),
+                next(pm.model.parameters()).device)
 
 
 def race(request: RaceRequest) -> RaceResult:

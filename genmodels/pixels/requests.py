@@ -15,7 +15,7 @@ from genmodels.errors import RequestError
 from genmodels.eval.judge import judged
 from genmodels.pixels.gaze import gaze
 from genmodels.pixels.model import PIXELS, class_token, dequantize, quantize
-from genmodels.pixels.sample import PixelModel, load_pixel_model, pixel_stream
+from genmodels.pixels.sample import PixelModel, class_guidance, load_pixel_model, pixel_stream
 from genmodels.runtime import timer
 from genmodels.text.requests import Sampling
 from genmodels.text.sampling import TokenStep
@@ -25,9 +25,11 @@ ANY_CLASS = "any class"
 LIMITS = {
     "label": Choice("Class", (*CLASS_NAMES, ANY_CLASS)),  # or a class index 0-9
     "count": Bound("Number of images", 1, 16, integer=True),
+    "guidance": Bound("Guidance scale", 0, 5),  # 1: the model as trained; each image then costs 784 evaluations
     "pixel": Bound("Pixel", 1, PIXELS, integer=True),  # a pixel of image 1 to inspect (1-based)
 }
 LABELS = list(LIMITS["label"].options)
+DEFAULT_GUIDANCE = 2.0  # the judge names the asked class far more often than at 1 (docs/performance.md)
 MAX_IMAGES = int(LIMITS["count"].high)
 
 
@@ -50,16 +52,24 @@ def class_id(label) -> int | None:
 
 @dataclass(frozen=True)
 class PixelRequest:
-    """`count` images of class `label` (None: any class), every pixel drawn with `sampling`."""
+    """`count` images of class `label` (None: any class), every pixel drawn with `sampling` from the logits guided
+    toward the class at scale `guidance`."""
     label: int | None
     count: int
     sampling: Sampling
+    guidance: float = 1.0
 
     @classmethod
-    def build(cls, label="Sneaker", count=4, temperature=1.0, top_k=0, top_p=1.0, seed=0) -> "PixelRequest":
+    def build(cls, label="Sneaker", count=4, temperature=1.0, top_k=0, top_p=1.0, seed=0,
+              guidance=DEFAULT_GUIDANCE) -> "PixelRequest":
         levels = pixel_model().model.config.levels
         sampling = Sampling.build(temperature, top_k, top_p, seed, vocab_size=levels)
-        return cls(class_id(label), LIMITS["count"].check(count), sampling)
+        return cls(class_id(label), LIMITS["count"].check(count), sampling, LIMITS["guidance"].check(guidance))
+
+    @property
+    def guided(self) -> bool:
+        """Whether every pixel costs two network evaluations (the class's and "any class"'s predictions)."""
+        return class_guidance(pixel_model().model, self.label, self.guidance) is not None
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,8 @@ class PixelResult:
     levels: int
     label: int | None
     device: str
-    network_evaluations: int = PIXELS  # per image: one per pixel
+    guidance: float
+    network_evaluations: int  # per image: one per pixel, two when guided
 
     @property
     def x(self) -> torch.Tensor:
@@ -83,13 +94,14 @@ class PixelResult:
     def to_json(self) -> dict:
         return {"images": self.images.tolist(), "judge": self.judge, "seconds": round(self.seconds, 3),
                 "network_evaluations_per_image": self.network_evaluations, "levels": self.levels,
-                "class": None if self.label is None else CLASS_NAMES[self.label]}
+                "class": None if self.label is None else CLASS_NAMES[self.label], "guidance": self.guidance}
 
 
 def sample_stream(request: PixelRequest) -> Iterator[TokenStep]:
     """One TokenStep per pixel (784, raster order); its `token` (count,) is that pixel's level in every image."""
     s = request.sampling
-    return pixel_stream(pixel_model().model, request.label, request.count, s.temperature, s.top_k, s.top_p, s.seed)
+    return pixel_stream(pixel_model().model, request.label, request.count, s.temperature, s.top_k, s.top_p, s.seed,
+                        request.guidance)
 
 
 def finished(request: PixelRequest, tokens: torch.Tensor, seconds: float) -> PixelResult:
@@ -98,7 +110,8 @@ def finished(request: PixelRequest, tokens: torch.Tensor, seconds: float) -> Pix
     levels = model.config.levels
     images = dequantize(tokens.cpu(), levels).view(request.count, 28, 28)
     return PixelResult(tokens=tokens.cpu(), images=images, judge=judged(to_model_range(images)), seconds=seconds,
-                       levels=levels, label=request.label, device=str(next(model.parameters()).device))
+                       levels=levels, label=request.label, device=str(next(model.parameters()).device),
+                       guidance=request.guidance, network_evaluations=PIXELS * (2 if request.guided else 1))
 
 
 def sample(request: PixelRequest) -> PixelResult:

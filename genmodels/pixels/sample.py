@@ -10,7 +10,7 @@ from genmodels.checkpoint import load_checkpoint, loaded_once
 from genmodels.paths import ASSETS
 from genmodels.pixels.model import PIXELS, PixelConfig, PixelTransformer, class_token, dequantize
 from genmodels.runtime import make_generator, pick_device
-from genmodels.text.sampling import TokenStep, generate_tokens
+from genmodels.text.sampling import Guidance, TokenStep, generate_tokens
 
 ASSET_DIR = ASSETS / "pixels"
 REMAKE = "python -m genmodels.pixels.train --preset gpu"
@@ -34,13 +34,22 @@ def load_pixel_model(asset_dir: Path | str = ASSET_DIR) -> PixelModel:
     return _load(Path(asset_dir))
 
 
+def class_guidance(model: PixelTransformer, label: int | None, scale: float) -> Guidance | None:
+    """Classifier-free guidance toward class `label` at `scale` (each image's twin starts with "any class"), or
+    None where it changes nothing: scale 1, or no class to push toward."""
+    if scale == 1 or label is None:
+        return None
+    return Guidance([class_token(model.config, None)], scale)
+
+
 def pixel_stream(model: PixelTransformer, label: int | None, count: int = 1, temperature: float = 1.0,
-                 top_k: int = 0, top_p: float = 1.0, seed: int = 0) -> Iterator[TokenStep]:
-    """One TokenStep per pixel (784, raster order) for `count` images of class `label` (None: any class);
-    each step's `token` (count,) holds that pixel's gray level in every image."""
+                 top_k: int = 0, top_p: float = 1.0, seed: int = 0, guidance: float = 1.0) -> Iterator[TokenStep]:
+    """One TokenStep per pixel (784, raster order) for `count` images of class `label` (None: any class), guided
+    toward it at scale `guidance`; each step's `token` (count,) holds that pixel's gray level in every image."""
     device = next(model.parameters()).device
     start = class_token(model.config, label)
-    return serving.token_steps(model, [start], PIXELS, temperature, top_k, top_p, make_generator(seed, device), count)
+    return serving.token_steps(model, [start], PIXELS, temperature, top_k, top_p, make_generator(seed, device), count,
+                               class_guidance(model, label, guidance))
 
 
 def sample_levels(model: PixelTransformer, label: int | None, count: int = 1, seed: int = 0,

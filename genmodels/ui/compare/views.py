@@ -7,6 +7,7 @@ from genmodels.errors import RequestError
 from genmodels.eval import requests as family
 from genmodels.eval.training_cost import training_costs
 from genmodels.paths import ASSETS
+from genmodels.pixels.model import PIXELS
 from genmodels.ui import images
 from genmodels.ui.compare import plots
 from genmodels.ui.hosting import RACE, on_gpu
@@ -36,6 +37,15 @@ def spread(stability: dict) -> str:
     return ", ".join(f"{name.replace('_', ' ')} ±{s['relative_spread']:.1%}" for name, s in stability.items())
 
 
+def unguided(pixels: dict) -> str:
+    """The pixel model's figures without guidance, where the report's are guided."""
+    if "unguided" not in pixels:
+        return ""
+    plain = pixels["unguided"]
+    return (f" at guidance {pixels['guidance']:g} (unguided: Frechet {plain['frechet_distance']:.1f}, "
+            f"{plain['class_accuracy']:.0%})")
+
+
 def measured_table(report: dict) -> str:
     """The seed's words and our figures, one row per aspect, as a Markdown table."""
     pixels, gan, text = report["pixels"], report["gan"], report["text"]
@@ -52,12 +62,15 @@ def measured_table(report: dict) -> str:
                 f"distance {entry['within_class_distance']:.2f}")
 
     ours = {
-        "Generation": (f"{pixels['network_evaluations']} network evaluations per image, one per pixel",
+        "Generation": (f"{pixels['network_evaluations']} network evaluations per image, "
+                       + ("one per pixel" if pixels["network_evaluations"] == PIXELS else
+                          f"two per pixel with guidance {pixels['guidance']:g}"),
                        f"{d50['network_evaluations']} evaluations at {d50['steps']} steps (2 per step with guidance)",
                        "1 evaluation per image"),
         "Training": (f"loss spread over the last fifth: {spread(pixels['stability'])}",
                      f"loss spread: {spread(d50['stability'])}", f"loss spread: {spread(gan['stability'])}"),
-        "Quality": (f"{quality(pixels)}; {pixels['held_out_bits_per_pixel']:.3f} bits per pixel held out (text "
+        "Quality": (f"{quality(pixels)}{unguided(pixels)}; {pixels['held_out_bits_per_pixel']:.3f} bits per pixel "
+                    f"held out (text "
                     f"model: {text['bits_per_character']:.3f} bits per character)",
                     f"{quality(d50)} at {d50['steps']} steps, {fastest['frechet_distance']:.1f} at "
                     f"{fastest['steps']}", quality(gan) + " (it cannot be asked for a class)"),
@@ -89,7 +102,7 @@ def cost_table(report: dict, costs: dict) -> str:
     d50 = diffusion.get(50, report["diffusion"][-1])
     quality = {
         "pixels": f"Frechet {report['pixels']['frechet_distance']:.1f}, "
-                  f"{report['pixels']['class_accuracy']:.0%} drawn as the asked class",
+                  f"{report['pixels']['class_accuracy']:.0%} drawn as the asked class{unguided(report['pixels'])}",
         "diffusion": f"Frechet {d50['frechet_distance']:.1f}, {d50['class_accuracy']:.0%} drawn as the asked class "
                      f"({d50['steps']} steps)",
         "gan": f"Frechet {report['gan']['frechet_distance']:.1f} (cannot be asked for a class)",

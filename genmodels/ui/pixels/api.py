@@ -8,10 +8,11 @@ from genmodels.ui.hosting import IMAGES, QUICK, on_gpu
 
 @on_gpu(IMAGES)
 def pixels_sample(label: str = "Sneaker", count: int = 4, temperature: float = 1.0, top_k: int = 0,
-                  top_p: float = 1.0, seed: int = 0) -> dict:
-    """`count` images of a class drawn one pixel at a time, with the judge's verdicts and the time taken."""
+                  top_p: float = 1.0, seed: int = 0, guidance: float = family.DEFAULT_GUIDANCE) -> dict:
+    """`count` images of a class drawn one pixel at a time (guided toward the class at scale `guidance`; 1 = off),
+    with the judge's verdicts and the time taken."""
     request = family.PixelRequest.build(label=label, count=count, temperature=temperature, top_k=top_k, top_p=top_p,
-                                        seed=seed)
+                                        seed=seed, guidance=guidance)
     return family.sample(request).to_json()
 
 

@@ -52,11 +52,19 @@ def canvas(tokens: torch.Tensor, levels: int) -> Image.Image:
     return grid([colored(row, levels, None) for row in tokens], square_columns(len(tokens)))
 
 
+def evaluations(result: family.PixelResult) -> str:
+    """What each image cost, in words."""
+    if result.network_evaluations == PIXELS:
+        return f"{PIXELS} network evaluations each, one per pixel"
+    return (f"{result.network_evaluations} network evaluations each: every pixel's prediction for the class and "
+            f"for \"any class\", mixed at guidance {result.guidance:g}")
+
+
 @on_gpu(IMAGES)
-def on_draw(label, temperature, top_k, top_p, seed, count):
+def on_draw(label, temperature, top_k, top_p, seed, count, guidance=family.DEFAULT_GUIDANCE):
     """Stream the images row by row with the current pixel's distribution, then the judged results."""
     request = family.PixelRequest.build(label=label, count=count, temperature=temperature, top_k=top_k, top_p=top_p,
-                                        seed=seed)
+                                        seed=seed, guidance=guidance)
     levels = family.pixel_model().model.config.levels
     drawn = torch.full((request.count, PIXELS), -1)  # (count, 784)
     record = {"raw": [], "probs": [], "tokens": [], "levels": levels, "label": label}  # image 1, every pixel
@@ -73,8 +81,8 @@ def on_draw(label, temperature, top_k, top_p, seed, count):
                 yield (grid(pictures, square_columns(request.count)), f"Drawing… {step.index + 1} of {PIXELS} pixels",
                        *[gr.skip()] * 4, figure, *[gr.skip()] * 2)
     result = family.finished(request, drawn, elapsed.seconds)
-    stats = (f"**{request.count} images** in {result.seconds:.2f} s: {PIXELS} network evaluations each, one per "
-             f"pixel ({request.count * PIXELS / result.seconds:,.0f} pixels/s on {result.device}). The slider starts "
+    stats = (f"**{request.count} images** in {result.seconds:.2f} s: {evaluations(result)} "
+             f"({request.count * PIXELS / result.seconds:,.0f} pixels/s on {result.device}). The slider starts "
              "at the pixel of image 1 where the model was least sure; move it to see the distribution any pixel "
              "was drawn from.")
     hardest = int(entropy_bits(torch.tensor(record["raw"])).argmax()) + 1  # start where the model was least sure
@@ -84,12 +92,12 @@ def on_draw(label, temperature, top_k, top_p, seed, count):
 
 
 @on_gpu(IMAGES)
-def on_example(label, temperature, top_k, top_p, seed, count):
+def on_example(label, temperature, top_k, top_p, seed, count, guidance=family.DEFAULT_GUIDANCE):
     """The finished images at once, without streaming: what a cached example stores (Draw gives the same images)."""
     request = family.PixelRequest.build(label=label, count=count, temperature=temperature, top_k=top_k, top_p=top_p,
-                                        seed=seed)
+                                        seed=seed, guidance=guidance)
     result = family.sample(request)
-    stats = (f"**{request.count} images** in {result.seconds:.2f} s, {PIXELS} network evaluations each, on "
+    stats = (f"**{request.count} images** in {result.seconds:.2f} s, {evaluations(result)}, on "
              f"{result.device}. A cached example: computed once, then served to everyone; press Draw to watch it "
              "happen pixel by pixel.")
     return (canvas(result.tokens, result.levels), gallery(result.x, verdict_captions(result.judge, request.count)),
