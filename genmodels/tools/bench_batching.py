@@ -13,7 +13,7 @@ import torch
 from genmodels import serving
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.diffusion.requests import DiffusionRequest, diffuse
-from genmodels.pixels.requests import PixelRequest
+from genmodels.pixels.requests import DEFAULT_GUIDANCE, PixelRequest
 from genmodels.pixels.requests import sample as sample_pixels
 from genmodels.runtime import device_name, percentile, pick_device
 from genmodels.text.requests import GenerateRequest, generate_text
@@ -36,10 +36,10 @@ def diffusion_requests(users: int, steps: int) -> list[DiffusionRequest]:
                                    seed=i, count=2) for i in range(users)]
 
 
-def pixel_requests(users: int) -> list[PixelRequest]:
-    """One image each, of different classes and sampling settings."""
+def pixel_requests(users: int, guidance: float) -> list[PixelRequest]:
+    """One image each, of different classes and sampling settings, at one guidance scale."""
     return [PixelRequest.build(label=CLASS_NAMES[i % 10], count=1, temperature=(1.0, 0.8)[i % 2],
-                               top_k=(0, 4)[i % 2], seed=i) for i in range(users)]
+                               top_k=(0, 4)[i % 2], seed=i, guidance=guidance) for i in range(users)]
 
 
 def timed_runs(run, requests: list, concurrent: bool) -> dict:
@@ -91,6 +91,7 @@ def bench_batching(users: int = 16, text_tokens: int = 64, diffusion_steps: int 
     images = diffusion_requests(users, diffusion_steps)
     result["diffusion"] = compare(diffuse, images, len(images), "requests")
     result["diffusion"]["steps"] = sorted({r.steps for r in images})
-    result["pixels"] = compare(sample_pixels, pixel_requests(users), users, "images")
+    result["pixels"] = compare(sample_pixels, pixel_requests(users, DEFAULT_GUIDANCE), users, "images")
+    result["pixels_unguided"] = compare(sample_pixels, pixel_requests(users, 1.0), users, "images")
     result["rows_per_tick"] = {engine.name: dict(sorted(engine.rows_per_tick.items())) for engine in serving.engines()}
     return result
