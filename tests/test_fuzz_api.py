@@ -37,7 +37,7 @@ CHEAP = {
     "interpolate_noise": dict(prompt="a dress", seed_a=0, seed_b=1, frames=2, steps=1, guidance=3.0),
     "noise_prediction": dict(example=7, t=500, seed=0),
     "diffusion_map": dict(prompt="a bag", comparison="seeds", guidance=3.0, sampler="DDIM", steps=2, seed=0),
-    "pixels_sample": dict(label="Bag", count=1, temperature=1.0, top_k=0, top_p=1.0, seed=0),
+    "pixels_sample": dict(label="Bag", count=1, temperature=1.0, top_k=0, top_p=1.0, seed=0, guidance=1.0),
     "race": dict(label="Sneaker", diffusion_steps=1, seed=0),
     "compare_report": {},
     "training_timeline": dict(family="pixels", snapshot=1),

@@ -33,9 +33,8 @@ from genmodels.eval.metrics import (
 from genmodels.gan.latent import sample_latents
 from genmodels.gan.pretrained import generate, load_gan
 from genmodels.paths import ASSETS
-from genmodels.pixels.model import PIXELS
 from genmodels.pixels.requests import DEFAULT_GUIDANCE
-from genmodels.pixels.sample import load_pixel_model, sample_pixels
+from genmodels.pixels.sample import evaluations_per_image, load_pixel_model, sample_pixels
 from genmodels.runtime import device_name
 
 DIFFUSION_STEPS = (5, 10, 20, 50, 100, 250)
@@ -131,7 +130,7 @@ def measure_pixels(per_class: int, real_features: torch.Tensor, repeats: int, as
     wanted = torch.arange(10).repeat_interleave(per_class)
     log = json.loads((asset_dir / "train_log.json").read_text())
     figures = {"model": "pixel transformer", "guidance": guidance,
-               "network_evaluations": PIXELS * (1 if guidance == 1 else 2),
+               "network_evaluations": evaluations_per_image(7, guidance),  # every image asks for a class
                "seconds_per_sample": seconds_per_sample(lambda: sample_pixels(pm.model, 7, 1, seed=SEED,
                                                                               guidance=guidance), repeats),
                **judged(pixel_images(pm.model, per_class, guidance), wanted, real_features),

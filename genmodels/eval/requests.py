@@ -23,9 +23,8 @@ from genmodels.gan.latent import sample_latents
 from genmodels.gan.pretrained import generate
 from genmodels.gan.requests import gan_model
 from genmodels.paths import shown
-from genmodels.pixels.model import PIXELS
 from genmodels.pixels.requests import DEFAULT_GUIDANCE, class_id, pixel_model
-from genmodels.pixels.sample import sample_pixels
+from genmodels.pixels.sample import evaluations_per_image, sample_pixels
 from genmodels.runtime import timer
 from genmodels.validation import SEED, Bound
 
@@ -104,7 +103,7 @@ def race_entries(request: RaceRequest) -> Iterator[RaceEntry]:
                 dm.unet.conv_in.weight.device)
     with timer() as elapsed:
         image = to_model_range(sample_pixels(pm.model, request.label, 1, seed=request.seed, guidance=DEFAULT_GUIDANCE))
-    yield entry("pixels", image, elapsed.seconds, PIXELS * (1 if DEFAULT_GUIDANCE == 1 else 2),
+    yield entry("pixels", image, elapsed.seconds, evaluations_per_image(request.label, DEFAULT_GUIDANCE),
                 next(pm.model.parameters()).device)
 
 

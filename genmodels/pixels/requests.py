@@ -15,7 +15,7 @@ from genmodels.errors import RequestError
 from genmodels.eval.judge import judged
 from genmodels.pixels.gaze import gaze
 from genmodels.pixels.model import PIXELS, class_token, dequantize, quantize
-from genmodels.pixels.sample import PixelModel, class_guidance, load_pixel_model, pixel_stream
+from genmodels.pixels.sample import PixelModel, evaluations_per_image, load_pixel_model, pixel_stream
 from genmodels.runtime import timer
 from genmodels.text.requests import Sampling
 from genmodels.text.sampling import TokenStep
@@ -66,11 +66,6 @@ class PixelRequest:
         sampling = Sampling.build(temperature, top_k, top_p, seed, vocab_size=levels)
         return cls(class_id(label), LIMITS["count"].check(count), sampling, LIMITS["guidance"].check(guidance))
 
-    @property
-    def guided(self) -> bool:
-        """Whether every pixel costs two network evaluations (the class's and "any class"'s predictions)."""
-        return class_guidance(pixel_model().model, self.label, self.guidance) is not None
-
 
 @dataclass(frozen=True)
 class PixelResult:
@@ -111,7 +106,8 @@ def finished(request: PixelRequest, tokens: torch.Tensor, seconds: float) -> Pix
     images = dequantize(tokens.cpu(), levels).view(request.count, 28, 28)
     return PixelResult(tokens=tokens.cpu(), images=images, judge=judged(to_model_range(images)), seconds=seconds,
                        levels=levels, label=request.label, device=str(next(model.parameters()).device),
-                       guidance=request.guidance, network_evaluations=PIXELS * (2 if request.guided else 1))
+                       guidance=request.guidance,
+                       network_evaluations=evaluations_per_image(request.label, request.guidance))
 
 
 def sample(request: PixelRequest) -> PixelResult:

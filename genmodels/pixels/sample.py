@@ -34,12 +34,20 @@ def load_pixel_model(asset_dir: Path | str = ASSET_DIR) -> PixelModel:
     return _load(Path(asset_dir))
 
 
+def guides(label: int | None, scale: float) -> bool:
+    """Whether guidance at `scale` changes anything: not at scale 1, nor without a class to push toward."""
+    return scale != 1 and label is not None
+
+
+def evaluations_per_image(label: int | None, scale: float) -> int:
+    """Network evaluations an image costs: one per pixel, two when guided (the class's and "any class"'s)."""
+    return PIXELS * (2 if guides(label, scale) else 1)
+
+
 def class_guidance(model: PixelTransformer, label: int | None, scale: float) -> Guidance | None:
     """Classifier-free guidance toward class `label` at `scale` (each image's twin starts with "any class"), or
-    None where it changes nothing: scale 1, or no class to push toward."""
-    if scale == 1 or label is None:
-        return None
-    return Guidance([class_token(model.config, None)], scale)
+    None where it changes nothing."""
+    return Guidance([class_token(model.config, None)], scale) if guides(label, scale) else None
 
 
 def pixel_stream(model: PixelTransformer, label: int | None, count: int = 1, temperature: float = 1.0,

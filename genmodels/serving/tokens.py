@@ -21,7 +21,7 @@ import torch
 from genmodels.fastpath import FAST_PATH, StaticCall
 from genmodels.serving.engine import Engine, Job
 from genmodels.text.gpt import KVCache
-from genmodels.text.sampling import Guidance, TokenStep, check_settings
+from genmodels.text.sampling import Guidance, TokenStep, check_settings, prompt_rows
 
 
 TRACED_ENV = "GENMODELS_TRACED"  # "0": a CPU tick runs the model's eager step
@@ -233,11 +233,7 @@ class TokenEngine(Engine):
                  guidance: Guidance | None = None):
         """generate_tokens through the engine: a TokenStep per new token for `batch_size` continuations (each with
         its unconditional twin when guided)."""
-        rows = [prompt_ids] * batch_size + ([guidance.unconditional_ids] * batch_size if guidance else [])
-        if not all(rows):
-            raise ValueError("the prompt needs at least one token (start with the end-of-text token)")
-        if len({len(row) for row in rows}) > 1:
-            raise ValueError("the prompts (and the unconditional prompt) must have the same length")
+        rows = prompt_rows(prompt_ids, batch_size, guidance)
         block = self.config.block_size
         history = torch.tensor([row[-block:] for row in rows], dtype=torch.long, device=self.device)  # (rows, T)
         state = TokenJob(history, max_new_tokens, temperature, top_k, top_p, generator, guidance=guidance)

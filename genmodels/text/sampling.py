@@ -195,6 +195,20 @@ class Guidance:
         return unconditional + self.scale * (conditional - unconditional)
 
 
+def prompt_rows(prompt_ids: list[int] | list[list[int]], batch_size: int,
+                guidance: Guidance | None) -> list[list[int]]:
+    """Each row's prompt: `batch_size` copies of one prompt, or each of several (a list of lists), then as many
+    unconditional twins when guided; a ValueError if one is empty or their lengths differ."""
+    rows = prompt_ids if prompt_ids and isinstance(prompt_ids[0], list) else [prompt_ids] * batch_size
+    if guidance is not None:
+        rows = rows + [guidance.unconditional_ids] * len(rows)
+    if not all(rows):
+        raise ValueError("the prompt needs at least one token (start with the end-of-text token)")
+    if len({len(row) for row in rows}) > 1:
+        raise ValueError("the prompts (and the unconditional prompt) must have the same length")
+    return rows
+
+
 def guided(logits: torch.Tensor, guidance: Guidance | None) -> torch.Tensor:
     """The logits the drawn rows sample from: all of `logits`, or their guided mix."""
     return logits if guidance is None else guidance.mix(logits)
@@ -212,13 +226,7 @@ def generate_tokens(model: GPT, prompt_ids: list[int] | list[list[int]], max_new
     The prompt is left-truncated to the model's context. When the cache is full it is rebuilt
     from the last half context: every logit is the model's exact output on a window of recent tokens.
     """
-    rows = prompt_ids if prompt_ids and isinstance(prompt_ids[0], list) else [prompt_ids] * batch_size
-    if guidance is not None:
-        rows = rows + [guidance.unconditional_ids] * len(rows)
-    if not all(rows):
-        raise ValueError("the prompt needs at least one token (start with the end-of-text token)")
-    if len({len(row) for row in rows}) > 1:
-        raise ValueError("the prompts (and the unconditional prompt) must have the same length")
+    rows = prompt_rows(prompt_ids, batch_size, guidance)
     device = next(model.parameters()).device
     block = model.config.block_size
     history = torch.tensor([row[-block:] for row in rows], dtype=torch.long, device=device)  # (rows, T)
