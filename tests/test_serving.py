@@ -14,6 +14,7 @@ from genmodels.errors import RequestError
 from genmodels.pixels.model import PixelConfig, PixelTransformer, class_token
 from genmodels.runtime import make_generator
 from genmodels.serving import denoising
+from genmodels.serving import tokens as tokens_module
 from genmodels.serving.engine import Engine, Job
 from genmodels.serving.tokens import TRACED_ENV, TokenEngine
 from genmodels.text.gpt import GPT, GPTConfig, KVCache
@@ -110,6 +111,26 @@ def test_one_traced_decode_step_fits_every_row_count_and_cache_length(pixels):
             expected = model.decode_at(tokens, slots, KVCache.over(keys, values, eager.condition))[:, 0]
             assert torch.equal(engine.traced_step(tokens, slots), expected)
             assert torch.equal(eager.keys, keys) and torch.equal(eager.values, values)
+
+
+@pytest.mark.parametrize("rows", [8, 11])
+def test_a_shared_traced_step_split_across_the_cores_gives_the_whole_steps_logits_and_cache(rows, monkeypatch):
+    """A shared tick of many rows runs in one part per core on the engine's helper threads: the same logits and the
+    same cache writes as one pass over every row."""
+    monkeypatch.setattr(tokens_module, "CORES", 2)  # split even on a one-core machine
+    torch.manual_seed(3)
+    model = PixelTransformer(PixelConfig(levels=4, n_layer=2, n_head=2, n_embd=16, block_size=24)).eval()
+    engine = TokenEngine(model, model.gpt.config, capacity=12, name="split-test")
+    engine.pool.keys.normal_(), engine.pool.values.normal_()
+    engine.pool.condition = torch.randn(12, 1, 16)
+    tokens, slots = torch.randint(0, 4, (rows, 1)), torch.randint(0, 24, (rows,))
+    start = (engine.pool.keys.clone(), engine.pool.values.clone())
+    whole = engine.traced_step(tokens, slots)  # also records the trace
+    written = (engine.pool.keys.clone(), engine.pool.values.clone())
+    engine.pool.keys.copy_(start[0]), engine.pool.values.copy_(start[1])
+    split = engine.traced_step(tokens, slots, shared=True)
+    assert torch.equal(split, whole)
+    assert torch.equal(engine.pool.keys, written[0]) and torch.equal(engine.pool.values, written[1])
 
 
 def test_token_engine_keeps_each_rows_class_condition():

@@ -7,8 +7,6 @@ half), then each job mixes its halves with its own scale and takes its own sampl
 `ddim_steps` / `ddpm_steps` do alone. On CUDA the pass replays a CUDA graph recorded per bucketed batch size; on
 the CPU a large pass is split across the cores.
 """
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -23,11 +21,9 @@ from genmodels.diffusion.samplers import (
 )
 from genmodels.diffusion.schedule import NoiseSchedule
 from genmodels.fastpath import FAST_PATH, StaticCall
-from genmodels.serving.engine import Engine, Job
+from genmodels.serving.engine import CORES, SHARED_TICK_ROWS, Engine, Job, core_helpers
 from genmodels.serving.tokens import bucket
 
-CORES = len(os.sched_getaffinity(0))
-SHARED_TICK_ROWS = 8  # a CPU tick of at least this many U-Net images is split across the cores
 
 
 @dataclass
@@ -60,8 +56,7 @@ class DenoisingEngine(Engine):
         self.unet, self.schedule, self.name = unet, schedule, name
         self.device = unet.conv_in.weight.device
         self.graphs: dict[int, StaticCall] = {}  # bucketed U-Net batch size -> recorded pass (CUDA)
-        self.helpers = ThreadPoolExecutor(max(1, CORES - 1), thread_name_prefix="unet-part",
-                                          initializer=torch.set_num_threads, initargs=(1,))
+        self.helpers = core_helpers("unet-part")
 
     def forward(self, jobs: list[Job]) -> dict[int, list[torch.Tensor]]:
         """Predicted noise for each half of each job: {id(job): [eps per half]} from one U-Net call."""

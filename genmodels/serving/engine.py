@@ -14,17 +14,29 @@ second thread made the same layers run slower), and under load whichever caller 
 every job it held with a clear message and leaves the engine empty and serving; no caller waits forever, since
 each record has a deadline.
 """
+import os
 import queue
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
+
+import torch
 
 from genmodels.errors import RequestError
 
 RECORD_TIMEOUT_S = 120.0  # a caller that waits this long for its next record gives up with a clear message
 TURN_S = 0.1  # a caller that ticks for others keeps ticking this long (see Engine.drive)
 FINISHED = object()  # the record after a job's last one
+CORES = len(os.sched_getaffinity(0))
+SHARED_TICK_ROWS = 8  # a CPU tick of at least this many rows from two or more jobs is split across the cores
+
+
+def core_helpers(name: str) -> ThreadPoolExecutor:
+    """Threads (one per core but the caller's, one torch thread each) that run the other parts of a split tick."""
+    return ThreadPoolExecutor(max(1, CORES - 1), thread_name_prefix=name, initializer=torch.set_num_threads,
+                              initargs=(1,))
 
 
 class Job:

@@ -19,7 +19,7 @@ from functools import partial
 import torch
 
 from genmodels.fastpath import FAST_PATH, StaticCall
-from genmodels.serving.engine import Engine, Job
+from genmodels.serving.engine import CORES, SHARED_TICK_ROWS, Engine, Job, core_helpers
 from genmodels.text.gpt import KVCache
 from genmodels.text.sampling import Guidance, TokenStep, check_settings, prompt_rows
 
@@ -89,6 +89,7 @@ class TokenEngine(Engine):
         self.trace_cpu = self.device.type == "cpu" and os.environ.get(TRACED_ENV, "1").strip() != "0"
         # a model without a class condition adds zeros, so one recording fits both kinds: x + 0 is exactly x
         self.no_condition = torch.zeros(capacity, 1, config.n_embd, device=self.device, dtype=self.dtype)
+        self.helpers = core_helpers(f"{name}-part")
 
     def reset(self) -> None:
         self.owners.clear()
@@ -144,7 +145,7 @@ class TokenEngine(Engine):
             if len(pending) == len(jobs):  # the model's output width: a pixel model's is its gray levels
                 logits = torch.empty(len(self.owners), pending[0].shape[-1], device=self.device)
             else:
-                logits = self.step_logits().float()  # (rows, V)
+                logits = self.step_logits(shared=len(jobs) > 1).float()  # (rows, V)
             for job in jobs:
                 if job.state.pending is not None:
                     logits[job.slots] = job.state.pending.float()
@@ -158,8 +159,9 @@ class TokenEngine(Engine):
                        for name in ("temperature", "top_k", "top_p")}
             return TokenStep(-1, logits, **per_row).compute_all()
 
-    def step_logits(self) -> torch.Tensor:
-        """Logits (rows in use, V) for every row's last token at its position."""
+    def step_logits(self, shared: bool = False) -> torch.Tensor:
+        """Logits (rows in use, V) for every row's last token at its position; `shared`: the tick steps two or more
+        jobs (a lone job's step stays whole)."""
         last_slot = self.config.block_size - 1
         tokens, positions = [], []
         for job, index in self.owners:
@@ -171,7 +173,7 @@ class TokenEngine(Engine):
         if FAST_PATH.enabled(self.device):
             return self.replay(tokens, torch.tensor(positions, device=self.device))
         if self.trace_cpu:
-            return self.traced_step(tokens, torch.tensor(positions, device=self.device))
+            return self.traced_step(tokens, torch.tensor(positions, device=self.device), shared)
         if len(set(positions)) == 1:  # every row at one position (a lone job, say): the plain cached step
             view = self.pool.head(rows)
             view.position = positions[0]
@@ -180,11 +182,26 @@ class TokenEngine(Engine):
         view = self.pool.head(rows, max(positions) + 1)
         return self.model.decode_at(tokens, slots, view)[:, 0]  # (rows, V)
 
-    def traced_step(self, tokens: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
-        """Logits (rows, V) from the traced decode step over the rows' cache up to the furthest slot; the first
-        call records it (and its run writes the cache as every later one does)."""
-        view = self.pool.head(len(tokens), int(slots.max()) + 1)
-        condition = view.condition if view.condition is not None else self.no_condition[:len(tokens)]
+    def traced_step(self, tokens: torch.Tensor, slots: torch.Tensor, shared: bool = False) -> torch.Tensor:
+        """Logits (rows, V) from the traced decode step. A shared tick of many rows is split into one part per core,
+        each on its own thread (the caller's and the engine's helpers), as the U-Net's is: the server gives each
+        request one torch thread, so one pass would use one core while every job in it waits."""
+        length = int(slots.max()) + 1  # every part reads this many slots, so its rows get the whole pass's numbers
+        if self.traced is None or not shared or len(tokens) < SHARED_TICK_ROWS or CORES < 2:
+            return self.traced_part(0, tokens, slots, length)
+        size = -(-len(tokens) // CORES)  # rows per part
+        parts = [(start, tokens[start:start + size], slots[start:start + size], length)
+                 for start in range(0, len(tokens), size)]
+        helpers = [self.helpers.submit(self.traced_part, *part) for part in parts[1:]]
+        first = self.traced_part(*parts[0])
+        return torch.cat([first, *[helper.result() for helper in helpers]])
+
+    @torch.inference_mode()
+    def traced_part(self, start: int, tokens: torch.Tensor, slots: torch.Tensor, length: int) -> torch.Tensor:
+        """Logits (rows, V) of the rows from `start` from the traced decode step over their cache's first `length`
+        slots; the first call records it (and its run writes the cache as every later one does)."""
+        view = self.pool.head(len(tokens), length, start)
+        condition = view.condition if view.condition is not None else self.no_condition[start:start + len(tokens)]
         inputs = (tokens, slots, view.keys, view.values, condition)
         if self.traced is None:
             with warnings.catch_warnings():  # of shape arithmetic, which the tests check it follows, and of

@@ -42,11 +42,13 @@ class KVCache:
         cache.keys, cache.values, cache.position, cache.condition = keys, values, 0, condition
         return cache
 
-    def head(self, rows: int, slots: int | None = None) -> "KVCache":
-        """A cache over the first `rows` rows and `slots` slots (all when None), sharing this one's memory."""
+    def head(self, rows: int, slots: int | None = None, start: int = 0) -> "KVCache":
+        """A cache over `rows` rows from row `start` and the first `slots` slots (all when None), sharing this one's
+        memory."""
         view = copy.copy(self)
-        view.keys, view.values = self.keys[:, :rows, :, :slots], self.values[:, :rows, :, :slots]
-        view.condition = None if self.condition is None else self.condition[:rows]
+        stop = start + rows
+        view.keys, view.values = self.keys[:, start:stop, :, :slots], self.values[:, start:stop, :, :slots]
+        view.condition = None if self.condition is None else self.condition[start:stop]
         return view
 
     def keep_condition(self, condition: torch.Tensor) -> None:
