@@ -14,7 +14,7 @@ from genmodels.errors import RequestError
 from genmodels.pixels.model import PixelConfig, PixelTransformer, class_token
 from genmodels.runtime import make_generator
 from genmodels.serving import denoising
-from genmodels.serving import tokens as tokens_module
+from genmodels.serving import engine as engine_module
 from genmodels.serving.engine import Engine, Job
 from genmodels.serving.tokens import TRACED_ENV, TokenEngine
 from genmodels.text.gpt import GPT, GPTConfig, KVCache
@@ -117,7 +117,7 @@ def test_one_traced_decode_step_fits_every_row_count_and_cache_length(pixels):
 def test_a_shared_traced_step_split_across_the_cores_gives_the_whole_steps_logits_and_cache(rows, monkeypatch):
     """A shared tick of many rows runs in one part per core on the engine's helper threads: the same logits and the
     same cache writes as one pass over every row."""
-    monkeypatch.setattr(tokens_module, "CORES", 2)  # split even on a one-core machine
+    monkeypatch.setattr(engine_module, "CORES", 2)  # split even on a one-core machine
     torch.manual_seed(3)
     model = PixelTransformer(PixelConfig(levels=4, n_layer=2, n_head=2, n_embd=16, block_size=24)).eval()
     engine = TokenEngine(model, model.gpt.config, capacity=12, name="split-test")
@@ -270,9 +270,9 @@ def test_a_large_cpu_tick_split_across_the_cores_equals_one_pass(monkeypatch):
     """The U-Net's tick over many images runs in one part per core; joined, the parts are the one pass's output."""
     torch.manual_seed(0)
     unet = UNet(UNetConfig(channels=(8, 16, 16), cond_dim=8, groups=4)).eval()
-    monkeypatch.setattr(denoising, "CORES", 2)
+    monkeypatch.setattr(engine_module, "CORES", 2)
     engine = denoising.DenoisingEngine(unet, cosine_schedule(), capacity=16)
     x, t, text = torch.randn(11, 1, 28, 28), torch.randint(0, 1000, (11,)), torch.randn(11, 8)
     with torch.inference_mode():
-        split, whole = engine.on_every_core(x, t, text), unet(x, t, text)
+        split, whole = engine.split_pass(x, t, text), unet(x, t, text)
     torch.testing.assert_close(split, whole, rtol=1e-4, atol=1e-5)

@@ -21,9 +21,8 @@ from genmodels.diffusion.samplers import (
 )
 from genmodels.diffusion.schedule import NoiseSchedule
 from genmodels.fastpath import FAST_PATH, StaticCall
-from genmodels.serving.engine import CORES, SHARED_TICK_ROWS, Engine, Job, core_helpers
+from genmodels.serving.engine import Engine, Job, core_helpers, on_every_core, row_parts, splits
 from genmodels.serving.tokens import bucket
-
 
 
 @dataclass
@@ -74,23 +73,21 @@ class DenoisingEngine(Engine):
             if FAST_PATH.enabled(self.device):
                 eps = self.replay(x, t, text)
             elif len(jobs) > 1:  # a lone request's pass stays whole: it gets the very numbers it gets alone
-                eps = self.on_every_core(x, t, text)
+                eps = self.split_pass(x, t, text)
             else:
                 eps = self.unet(x, t, text)
         parts = iter(eps.split(sizes))
         return {id(job): [next(parts) for _ in job.state.halves()] for job in jobs}
 
-    def on_every_core(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+    def split_pass(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         """The U-Net over (N, 1, 28, 28) images, split across the CPU's cores when N is large. The server gives each
         request one torch thread, so a tick's convolutions would use one core; but a tick steps many requests at
         once while they wait for it, so its rows are split into one part per core, each part run on its own
         thread (the caller's and the engine's helpers), and joined."""
-        if self.device.type != "cpu" or len(x) < SHARED_TICK_ROWS or CORES < 2:
+        if self.device.type != "cpu" or not splits(len(x)):
             return self.unet(x, t, text)
-        parts = [chunk.chunk(CORES) for chunk in (x, t, text)]  # CORES parts of each, in row order
-        helpers = [self.helpers.submit(self.unet_part, *part) for part in list(zip(*parts))[1:]]
-        first = self.unet(*[chunks[0] for chunks in parts])
-        return torch.cat([first, *[helper.result() for helper in helpers]])
+        parts = [(x[rows], t[rows], text[rows]) for rows in row_parts(len(x))]
+        return on_every_core(self.helpers, self.unet_part, parts)
 
     @torch.inference_mode()
     def unet_part(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:

@@ -39,6 +39,24 @@ def core_helpers(name: str) -> ThreadPoolExecutor:
                               initargs=(1,))
 
 
+def splits(rows: int) -> bool:
+    """Whether a shared CPU tick of `rows` rows is split across the cores."""
+    return rows >= SHARED_TICK_ROWS and CORES > 1
+
+
+def row_parts(rows: int) -> list[slice]:
+    """`rows` rows cut into one run of rows per core, in row order (as torch.chunk cuts them)."""
+    size = -(-rows // CORES)
+    return [slice(start, start + size) for start in range(0, rows, size)]
+
+
+def on_every_core(helpers: ThreadPoolExecutor, run, parts: list[tuple]) -> torch.Tensor:
+    """run(*part) for each part, the first on this thread and the others on `helpers`, joined in part order."""
+    pending = [helpers.submit(run, *part) for part in parts[1:]]
+    first = run(*parts[0])
+    return torch.cat([first, *[part.result() for part in pending]])
+
+
 class Job:
     """One request inside an engine: `rows` rows, its engine-specific state, and the queue its caller reads."""
 

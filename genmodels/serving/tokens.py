@@ -19,7 +19,7 @@ from functools import partial
 import torch
 
 from genmodels.fastpath import FAST_PATH, StaticCall
-from genmodels.serving.engine import CORES, SHARED_TICK_ROWS, Engine, Job, core_helpers
+from genmodels.serving.engine import Engine, Job, core_helpers, on_every_core, row_parts, splits
 from genmodels.text.gpt import KVCache
 from genmodels.text.sampling import Guidance, TokenStep, check_settings, prompt_rows
 
@@ -187,14 +187,10 @@ class TokenEngine(Engine):
         each on its own thread (the caller's and the engine's helpers), as the U-Net's is: the server gives each
         request one torch thread, so one pass would use one core while every job in it waits."""
         length = int(slots.max()) + 1  # every part reads this many slots, so its rows get the whole pass's numbers
-        if self.traced is None or not shared or len(tokens) < SHARED_TICK_ROWS or CORES < 2:
+        if self.traced is None or not shared or not splits(len(tokens)):
             return self.traced_part(0, tokens, slots, length)
-        size = -(-len(tokens) // CORES)  # rows per part
-        parts = [(start, tokens[start:start + size], slots[start:start + size], length)
-                 for start in range(0, len(tokens), size)]
-        helpers = [self.helpers.submit(self.traced_part, *part) for part in parts[1:]]
-        first = self.traced_part(*parts[0])
-        return torch.cat([first, *[helper.result() for helper in helpers]])
+        parts = [(rows.start, tokens[rows], slots[rows], length) for rows in row_parts(len(tokens))]
+        return on_every_core(self.helpers, self.traced_part, parts)
 
     @torch.inference_mode()
     def traced_part(self, start: int, tokens: torch.Tensor, slots: torch.Tensor, length: int) -> torch.Tensor:
