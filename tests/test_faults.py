@@ -36,7 +36,7 @@ FAMILY_CALLS = {  # one cheap request per family, a key of its result, and the c
     "healthy GAN": ("gan_sample", dict(kind="healthy", seed=0, count=1), "images",
                     "python -m genmodels.gan.train --preset cpu"),
     "collapsed GAN": ("gan_sample", dict(kind="collapsed", seed=0, count=1), "images",
-                      "python -m genmodels.gan.train --preset cpu --collapse"),
+                      "python -m genmodels.gan.collapse --preset cpu"),
 }
 DAMAGES = {
     "missing": lambda path: path.unlink(),

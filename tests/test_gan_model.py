@@ -10,17 +10,21 @@ from PIL import Image
 
 from genmodels.checkpoint import CheckpointError
 from genmodels.data.fashion_mnist import to_uint8
-from genmodels.gan.dcgan import Discriminator, GANConfig, Generator, weights_init
+from genmodels.gan.dcgan import Discriminator, GANConfig, Generator, LatentMap, weights_init
 from genmodels.gan.latent import interpolation_path, latent_walk, lerp, sample_latents, slerp
 from genmodels.gan.losses import discriminator_loss, generator_loss
 from genmodels.gan.pretrained import generate, load_gan, p_real
-from genmodels.gan.train import PRESETS, render_grid, snapshot_steps, train
+from genmodels.gan.collapse import PRESETS as COLLAPSE_PRESETS
+from genmodels.gan.collapse import collapse_snapshot_steps, make_collapsed
+from genmodels.gan.runlog import render_grid, snapshot_steps
+from genmodels.gan.train import PRESETS, train
 from genmodels.interpolate import lerp as shared_lerp
 from genmodels.interpolate import slerp as shared_slerp
 from genmodels.runtime import make_generator
 from tests.conftest import cpu_one_thread
 
 TINY = PRESETS["tiny"]
+COLLAPSE_TINY = COLLAPSE_PRESETS["tiny"]
 LOG_KEYS = {"preset", "device", "kind", "settings", "config", "params", "train_images", "train", "snapshots",
             "seconds", "steps_per_second", "generator", "discriminator"}
 
@@ -38,12 +42,12 @@ def tiny_run(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("tiny") / "gan"
     with cpu_one_thread():
         healthy = train("tiny", out_dir, images=synthetic_fashion())
-        collapsed = train("tiny", out_dir, loss="minimax", collapsed=True, images=synthetic_fashion())
+        collapsed = make_collapsed("tiny", out_dir, images=synthetic_fashion())
     return out_dir, healthy, collapsed
 
 
 @pytest.mark.parametrize("batch", [1, 3, 16])
-@pytest.mark.parametrize("config", [GANConfig(), TINY.model, GANConfig(latent_dim=8, ngf=8, g_batch_norm=False)])
+@pytest.mark.parametrize("config", [GANConfig(), TINY.model, GANConfig(latent_dim=8, ngf=8, latent_map=True)])
 def test_generator_and_discriminator_shapes(batch, config):
     G, D = Generator(config), Discriminator(config)
     for mode in (True, False):
@@ -59,7 +63,6 @@ def test_batch_norm_is_built_with_its_default_eps_and_momentum():
     norms = [m for net in (Generator(GANConfig()), Discriminator(GANConfig())) for m in net.modules()
              if isinstance(m, torch.nn.BatchNorm2d)]
     assert len(norms) == 3 and all(m.eps == 1e-5 and m.momentum == 0.1 for m in norms)
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in Generator(GANConfig(g_batch_norm=False)).modules())
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in Discriminator(GANConfig()).net[:2])  # first layer
 
 
@@ -169,22 +172,43 @@ def test_tiny_run_writes_weights_log_and_sprite(tiny_run):
             assert (out_dir / f"{prefix}_{suffix}").stat().st_size > 0, suffix
         assert json.loads((out_dir / f"{prefix}_train_log.json").read_text()) == json.loads(json.dumps(log))
         assert LOG_KEYS <= set(log)
-        train_log = log["train"]
-        assert train_log["step"] == list(range(TINY.log_interval, TINY.steps + 1, TINY.log_interval))
+        train_log, steps = log["train"], log["settings"]["steps"]
+        assert train_log["step"] == list(range(TINY.log_interval, steps + 1, TINY.log_interval))
         assert all(len(train_log[k]) == len(train_log["step"]) for k in ("d_loss", "g_loss", "d_real", "d_fake"))
         assert all(0 < p < 1 for p in train_log["d_real"] + train_log["d_fake"])
         snapshots = log["snapshots"]
-        assert snapshots["step"] == snapshot_steps(TINY.steps, TINY.snapshots)
+        assert snapshots["step"][-1] == steps and len(snapshots["step"]) == TINY.snapshots
         sprite = np.asarray(Image.open(out_dir / snapshots["sprite"]))
         side = snapshots["grid"] * snapshots["image_size"]
         assert sprite.dtype == np.uint8 and sprite.shape == (len(snapshots["step"]) * side, side)
-        config = GANConfig(**log["config"])  # the collapse recipe drops G's batch norm
+        config = GANConfig(**log["config"])  # the collapse recipe adds G's latent map
         assert log["params"] == {"generator": Generator(config).num_params(),
                                  "discriminator": Discriminator(config).num_params()}
     assert healthy["kind"] == "healthy" and healthy["settings"]["loss"] == "non-saturating"
     assert collapsed["kind"] == "collapsed" and collapsed["settings"]["collapse"] and "collapse_recipe" in collapsed
-    assert collapsed["settings"]["loss"] == "minimax" and not collapsed["config"]["g_batch_norm"]
-    assert collapsed["settings"]["lr_d"] * 50 == pytest.approx(collapsed["settings"]["lr_g"])
+    assert collapsed["config"]["latent_map"] and not healthy["config"]["latent_map"]
+    assert snapshot_steps(TINY.steps, TINY.snapshots) == healthy["snapshots"]["step"]
+    assert collapsed["snapshots"]["step"] == collapse_snapshot_steps(COLLAPSE_TINY)
+    assert collapsed["settings"]["steps"] == COLLAPSE_TINY.d_steps + COLLAPSE_TINY.g_steps
+
+
+def test_the_collapse_recipe_trains_only_d_then_only_the_latent_map(tiny_run):
+    out_dir, *_ = tiny_run
+    healthy, collapsed = load_gan("healthy", out_dir), load_gan("collapsed", out_dir)
+    for name, weight in healthy.generator.net.state_dict().items():  # G draws with the healthy weights
+        assert torch.equal(collapsed.generator.net.state_dict()[name], weight), name
+    assert not torch.equal(collapsed.generator.latent_map.linear.weight, torch.eye(TINY.model.latent_dim))
+    assert any(not torch.equal(collapsed.discriminator.state_dict()[name], weight)
+               for name, weight in healthy.discriminator.state_dict().items())
+
+
+def test_the_latent_map_keeps_every_latent_at_the_typical_norm():
+    latent_map = LatentMap(64)
+    z = torch.randn(32, 64)
+    torch.testing.assert_close(latent_map(z), z * 8 / z.norm(dim=1, keepdim=True))  # the identity at the start
+    with torch.no_grad():
+        latent_map.linear.weight.mul_(0.01).add_(torch.randn(64, 64))
+    assert torch.allclose(latent_map(z).norm(dim=1), torch.full((32,), 8.0))
 
 
 def test_load_gan_round_trip_reproduces_the_last_snapshot(tiny_run):
@@ -206,5 +230,5 @@ def test_load_gan_round_trip_reproduces_the_last_snapshot(tiny_run):
 def test_load_gan_names_the_kind_and_the_remake_command(tmp_path):
     with pytest.raises(ValueError):
         load_gan("sleepy", tmp_path)
-    with pytest.raises(CheckpointError, match="--collapse"):
+    with pytest.raises(CheckpointError, match="gan.collapse"):
         load_gan("collapsed", tmp_path)

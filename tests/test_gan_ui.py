@@ -84,6 +84,13 @@ def test_replay_clamps_the_snapshot_and_names_bad_kinds():
         views.on_replay("sleepy", 1)
 
 
+def test_the_collapsed_replay_names_its_two_phases():
+    *_, first = views.on_replay("collapsed", 1)
+    log = runs.replay_record("collapsed")[0]
+    assert f"Until step {log['settings']['d_steps']:,} only the discriminator learns" in first
+    assert "only the discriminator" not in views.on_replay("healthy", 1)[2]
+
+
 def test_compare_judges_both_generators_and_the_collapsed_one_is_less_varied():
     healthy, collapsed, figure, stats = views.on_compare(0, 128)
     assert len(healthy) == len(collapsed) == runs.COMPARE_SHOWN

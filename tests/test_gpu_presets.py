@@ -9,7 +9,6 @@ from genmodels.eval.classifier import PRESETS as CLASSIFIER
 from genmodels.eval.classifier import FashionClassifier
 from genmodels.gan.dcgan import Discriminator, Generator
 from genmodels.gan.train import PRESETS as GAN
-from genmodels.gan.train import collapse
 from genmodels.pixels.model import PixelTransformer
 from genmodels.pixels.train import PRESETS as PIXELS
 from genmodels.text.gpt import GPT
@@ -28,8 +27,8 @@ def gpu_networks() -> dict:
         "pixels/pixel_transformer": PixelTransformer(PIXELS["gpu"].model),
         "gan/healthy_generator": Generator(GAN["gpu"].model),
         "gan/healthy_discriminator": Discriminator(GAN["gpu"].model),
-        "gan/collapsed_generator": Generator(collapse(GAN["gpu"]).model),
-        "gan/collapsed_discriminator": Discriminator(collapse(GAN["gpu"]).model),
+        "gan/collapsed_generator": Generator(replace(GAN["gpu"].model, latent_map=True)),
+        "gan/collapsed_discriminator": Discriminator(GAN["gpu"].model),
         "eval/classifier": FashionClassifier(CLASSIFIER["gpu"].model),
     }
 

@@ -139,13 +139,15 @@ def test_the_unconditional_model_draws_many_classes():
     assert len(result.trajectory.images) == 16 and len(classes(result)) >= 3
 
 
-def test_the_collapsed_generator_draws_a_few_classes_its_discriminator_still_likes():
+def test_the_collapsed_generator_draws_a_few_convincing_classes_its_discriminator_likes_best():
     values = lesson(gan_tab.LESSONS, "Mode collapse")
     collapsed = gan.sample_grid(gan.SampleRequest.build(**values))
     healthy = gan.sample_grid(gan.SampleRequest.build(**(values | {"kind": "healthy"})))
-    found = {v["class"] for v in collapsed.verdicts if v["recognizable"]}
-    assert len(found) <= 2 < len({v["class"] for v in healthy.verdicts if v["recognizable"]})
-    assert collapsed.p_real.mean() > 0.3  # "still rates many of them as real"
+    found = [v["class"] for v in collapsed.verdicts if v["recognizable"]]
+    assert len(set(found)) <= 3 < len({v["class"] for v in healthy.verdicts if v["recognizable"]})
+    assert len(found) >= 0.8 * len(collapsed.verdicts) and max(found, key=found.count) == "Shirt"  # "mostly Shirt"
+    real = gan.discriminate(gan.DiscriminateRequest.build(kind="collapsed", count=64, seed=0)).real
+    assert collapsed.p_real.mean() > real.mean()  # "more real than real images"
 
 
 def test_the_linear_path_sags_and_the_spherical_one_does_not():

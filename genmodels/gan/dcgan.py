@@ -1,7 +1,7 @@
 """DCGAN generator and discriminator for 28x28 grayscale images (Radford et al. 2015), as pytorch/examples/dcgan.
 
 G: z (B, latent_dim) ~ N(0, I) -> transposed convolutions 1 -> 7 -> 14 -> 28 with batch norm and ReLU -> tanh,
-images in [-1, 1]. D: strided convolutions 28 -> 14 -> 7 with LeakyReLU(0.2), batch norm on all but the first
+images in [-1, 1]; the collapsed generator first remaps z (see `LatentMap`). D: strided convolutions 28 -> 14 -> 7 with LeakyReLU(0.2), batch norm on all but the first
 layer, and a 7x7 convolution to one logit per image; D(x) = sigmoid(logit) is its probability that x is real.
 """
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ class GANConfig:
     latent_dim: int = 64  # size of z
     ngf: int = 64  # generator width: 4 ngf channels at 7x7, 2 ngf at 14x14
     ndf: int = 64  # discriminator width: ndf channels at 14x14, 2 ndf at 7x7
-    g_batch_norm: bool = True  # batch norm in G (Radford et al. 2015, sec. 3); off in the mode-collapse recipe
+    latent_map: bool = False  # G remaps z before drawing: the mode-collapse recipe (gan/collapse.py) trains only that
 
 
 def batch_norm(channels: int) -> nn.BatchNorm2d:
@@ -23,10 +23,25 @@ def batch_norm(channels: int) -> nn.BatchNorm2d:
     return nn.BatchNorm2d(num_features=channels, eps=1e-5, momentum=0.1)
 
 
-def up(c_in: int, c_out: int, kernel: int, stride: int, padding: int, norm: bool) -> nn.Sequential:
-    """Transposed convolution, batch norm (if `norm`), ReLU."""
-    return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, kernel, stride, padding, bias=not norm),
-                         batch_norm(c_out) if norm else nn.Identity(), nn.ReLU())
+def up(c_in: int, c_out: int, kernel: int, stride: int, padding: int) -> nn.Sequential:
+    """Transposed convolution, batch norm, ReLU."""
+    return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, kernel, stride, padding, bias=False), batch_norm(c_out),
+                         nn.ReLU())
+
+
+class LatentMap(nn.Module):
+    """z -> A z + b, rescaled to norm sqrt(latent_dim), where nearly all N(0, I) latents lie: whatever it learns,
+    G still receives a typical latent and draws something it drew in training. Starts as the identity."""
+
+    def __init__(self, latent_dim: int):
+        super().__init__()
+        self.linear = nn.Linear(latent_dim, latent_dim)
+        nn.init.eye_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        w = self.linear(z)  # (B, latent_dim)
+        return w * (z.shape[1] ** 0.5 / w.norm(dim=1, keepdim=True).clamp_min(1e-6))
 
 
 class Generator(nn.Module):
@@ -35,15 +50,16 @@ class Generator(nn.Module):
     def __init__(self, config: GANConfig):
         super().__init__()
         self.config = config
-        g, norm = config.ngf, config.g_batch_norm
+        g = config.ngf
+        self.latent_map = LatentMap(config.latent_dim) if config.latent_map else nn.Identity()
         self.net = nn.Sequential(
-            up(config.latent_dim, 4 * g, 7, 1, 0, norm),  # (B, 4g, 7, 7)
-            up(4 * g, 2 * g, 4, 2, 1, norm),  # (B, 2g, 14, 14)
+            up(config.latent_dim, 4 * g, 7, 1, 0),  # (B, 4g, 7, 7)
+            up(4 * g, 2 * g, 4, 2, 1),  # (B, 2g, 14, 14)
             nn.ConvTranspose2d(2 * g, 1, 4, 2, 1),  # (B, 1, 28, 28)
             nn.Tanh())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z[:, :, None, None])  # (B, 1, 28, 28)
+        return self.net(self.latent_map(z)[:, :, None, None])  # (B, 1, 28, 28)
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

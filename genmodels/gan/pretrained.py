@@ -13,7 +13,7 @@ from genmodels.runtime import pick_device
 ASSET_DIR = ASSETS / "gan"
 KINDS = ("healthy", "collapsed")
 REMAKE = {"healthy": "python -m genmodels.gan.train --preset cpu",
-          "collapsed": "python -m genmodels.gan.train --preset cpu --collapse"}
+          "collapsed": "python -m genmodels.gan.collapse --preset cpu"}
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def training_commands(preset: str, seconds: float) -> dict[str, list[list[str]]]
         "text": [["genmodels.text.train", *budget]],
         "diffusion": [["genmodels.diffusion.train", *budget]],
         "pixels": [["genmodels.pixels.train", *budget]],
-        "gan": [["genmodels.gan.train", "--preset", preset], ["genmodels.gan.train", "--preset", preset, "--collapse"]],
+        "gan": [["genmodels.gan.train", "--preset", preset], ["genmodels.gan.collapse", "--preset", preset]],
     }
 
 

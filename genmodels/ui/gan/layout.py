@@ -42,9 +42,10 @@ $\cos\theta = \frac{z_A \cdot z_B}{|z_A||z_B|}$, and stays where the latents liv
 
 LESSONS = [
     Lesson("Mode collapse", {"kind": "collapsed", "seed": 0, "count": 24},
-           "This generator collapsed during training. Will 24 different latents give 24 different garments?",
-           "Generate: whatever the latent, the collapsed generator draws the same blurry shirt-like blob, and its own "
-           "discriminator still rates many of them as real. Open Healthy vs collapsed for the class histograms."),
+           "This generator collapsed. Will 24 different latents give 24 different garments?",
+           "Generate: nearly every latent lands on the same pale long-sleeved top (the judge names at most three "
+           "classes, mostly Shirt), and the frozen discriminator it collapsed against rates them as more real than "
+           "real images. Open Healthy vs collapsed for the class histograms and the recipe."),
     Lesson("Linear vs spherical", {"kind": "healthy", "frames": 16},
            "Halfway along a straight line between two latents, is the latent still as long as a typical one "
            "(√d)?",

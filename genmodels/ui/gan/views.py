@@ -94,9 +94,9 @@ def on_discriminate(kind, count, seed):
              "images correctly (50% would mean it cannot tell them apart, which is what a perfect generator forces).")
     if result.accuracy < WORSE_THAN_CHANCE:
         stats += (" Far below 50% is not guessing but being consistently wrong: this discriminator rates the "
-                  "generated images as more real than real ones. It learned too slowly to keep up (the collapse "
-                  "recipe gives it a 50 times smaller learning rate), so the generator settled on images that fool "
-                  "it, and nothing pushed the generator to vary them.")
+                  "generated images as more real than real ones. The collapse recipe froze it while the generator kept "
+                  "learning, so the generator moved its latents to the images it scores highest; a discriminator "
+                  "that kept learning would have punished the repetition.")
     least, most = result.extremes(EXTREMES)
     return figure, stats, judged_gallery(least), judged_gallery(most)
 
@@ -127,5 +127,5 @@ def on_replay(kind, index):
                                           keys=("d_loss", "g_loss", "d_real", "d_fake"))
     figure.add_vline(x=result.step, line=dict(color=BLACK, dash="dot"))
     caption = (f"Snapshot {result.snapshot} of {result.snapshots}: step {result.step:,} of "
-               f"{result.total_steps:,}.")
+               f"{result.total_steps:,}. {result.phases}").strip()
     return images.upscale(result.grid, 2), figure, caption
