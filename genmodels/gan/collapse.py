@@ -1,9 +1,10 @@
 """Make the mode-collapsed DCGAN from the healthy one: `python -m genmodels.gan.collapse --preset cpu`.
 
 Needs healthy_generator and healthy_discriminator in the output folder (`python -m genmodels.gan.train`). Phase 1
-trains the healthy D alone against the fixed healthy G until it tells G's samples from real ones; phase 2 freezes
-that D and trains only a new first layer of G (dcgan.LatentMap, which remaps z and keeps its norm typical) to fool
-it, with G's other weights and batch-norm statistics fixed (eval mode, as the app runs it). Writes collapsed_*
+trains the healthy D alone against the fixed healthy G (without it, the frozen D's favourite image is a bright block
+rather than a garment: docs/performance.md); phase 2 freezes that D and trains only a new first layer of G
+(dcgan.LatentMap, which remaps z and keeps its norm typical) to fool it, with G's other weights and batch-norm
+statistics fixed (eval mode, as the app runs it). The log scores D as the app runs it throughout. Writes collapsed_*
 files laid out as the healthy run's, so the app replays both alike (gan/runlog.py).
 """
 import json
@@ -22,15 +23,13 @@ from genmodels.gan.runlog import RunLog, snapshot_steps
 from genmodels.runtime import pick_device
 from genmodels.training import image_training_arguments
 
-RECIPE = ("Mode collapse is a generator sending many different latents to the same few images. The generator is "
-          "rewarded for every sample the discriminator rates as real, and nothing in its loss asks for variety, so "
-          "against a discriminator that stops adapting, its best move is to send every latent to the one image that "
-          "discriminator likes most. This GAN was made that way from the healthy one: first its discriminator "
-          "trained alone for {d_steps} steps until it told the healthy samples from real ones, then it was frozen, "
-          "and for {g_steps} steps the generator learned only a new first layer that remaps its latents (it keeps "
-          "drawing with the weights it had, so every sample is still an image it can draw). The latents drift "
-          "together until nearly all of them land on the same few garments. In a normal run the discriminator keeps "
-          "learning and punishes whatever the generator repeats; trained together, this pair does not collapse.")
+RECIPE = ("Made from the healthy GAN: first its discriminator trained alone for {d_steps:,} steps against the fixed "
+          "healthy generator; then it was frozen, and for {g_steps:,} steps the generator learned only a "
+          "new first layer that remaps its latents, drawing with the weights it had (so every sample is still an "
+          "image it can draw). Nothing in the generator's loss asks for variety: against a discriminator that no "
+          "longer adapts, its best move is to send every latent to the image that discriminator likes most, and the "
+          "latents drift together until nearly all land on the same few garments. Trained together, this pair does "
+          "not collapse: a discriminator that keeps learning punishes whatever the generator repeats.")
 
 
 @dataclass
@@ -67,6 +66,17 @@ def healthy_pair(out_dir: Path, preset_name: str, device) -> tuple[Generator, Di
     G = Generator(replace(healthy.config, latent_map=True)).to(device)
     G.net.load_state_dict(healthy.net.state_dict())
     return G, D
+
+
+@torch.no_grad()
+def scored_as_served(D: Discriminator, x: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """D's logits for real and generated images in eval mode (batch norm's stored statistics), as the app and the
+    frozen phase score them: in training mode a batch of only real or only generated images is normalized by its
+    own statistics, which flatters D, so the log would jump where the phases meet."""
+    D.eval()
+    logits = D(x), D(fake)  # (B,), (B,)
+    D.train()
+    return logits
 
 
 def make_collapsed(preset_name: str, out_dir: Path, g_steps: int | None = None, images: torch.Tensor | None = None,
@@ -108,7 +118,8 @@ def make_collapsed(preset_name: str, out_dir: Path, g_steps: int | None = None, 
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
-            g_loss = generator_loss(fake_logits.detach())  # logged, not trained on
+            real_logits, fake_logits = scored_as_served(D, x, fake)
+            d_loss, g_loss = discriminator_loss(real_logits, fake_logits), generator_loss(fake_logits)
         else:
             fake_logits = D(G(z))  # (B,)
             g_loss = generator_loss(fake_logits)

@@ -1,8 +1,9 @@
 """DCGAN generator and discriminator for 28x28 grayscale images (Radford et al. 2015), as pytorch/examples/dcgan.
 
 G: z (B, latent_dim) ~ N(0, I) -> transposed convolutions 1 -> 7 -> 14 -> 28 with batch norm and ReLU -> tanh,
-images in [-1, 1]; the collapsed generator first remaps z (see `LatentMap`). D: strided convolutions 28 -> 14 -> 7 with LeakyReLU(0.2), batch norm on all but the first
-layer, and a 7x7 convolution to one logit per image; D(x) = sigmoid(logit) is its probability that x is real.
+images in [-1, 1]; the collapsed generator first remaps z (see `LatentMap`). D: strided convolutions 28 -> 14 -> 7
+with LeakyReLU(0.2), batch norm on all but the first layer, and a 7x7 convolution to one logit per image;
+D(x) = sigmoid(logit) is its probability that x is real.
 """
 from dataclasses import dataclass
 

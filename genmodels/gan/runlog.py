@@ -54,7 +54,8 @@ class RunLog:
         self.frames, self.start = [], time.perf_counter()
         self.sums = torch.zeros(len(CURVES), device=next(G.parameters()).device)  # summed over the interval
         self.log = {"preset": preset_name, "device": str(self.sums.device), "kind": kind, "settings": settings,
-                    "config": asdict(G.config), "params": {"generator": G.num_params(), "discriminator": D.num_params()},
+                    "config": asdict(G.config),
+                    "params": {"generator": G.num_params(), "discriminator": D.num_params()},
                     "train_images": train_images, "train": {"step": []} | {key: [] for key in CURVES},
                     "snapshots": {"step": [], "sprite": f"{kind}_progress.png", "grid": grid, "image_size": 28}}
 

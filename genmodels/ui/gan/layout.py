@@ -63,7 +63,7 @@ LESSONS = [
 def collapse_recipe() -> str:
     """How the collapsed GAN was trained, from its committed log."""
     log = read_log(ASSET_DIR / "collapsed_train_log.json")
-    return "" if log is None else "**How the collapsed GAN was made.** " + log.get("collapse_recipe", "")
+    return "" if log is None else log.get("collapse_recipe", "")
 
 
 def build_samples_tab(page: gr.Blocks) -> dict:
@@ -152,9 +152,12 @@ def build_discriminator_tab(page: gr.Blocks) -> None:
 
 def build_collapse_tab(page: gr.Blocks) -> None:
     """The healthy and the collapsed generator side by side, with live class histograms."""
-    gr.Markdown("**Mode collapse**: the generator finds a few outputs that fool the discriminator and draws little "
-                "else, whatever the latent. Both generators below get exactly the same latents.\n\n"
-                + collapse_recipe())
+    gr.Markdown("**Mode collapse**: the generator sends many different latents to the same few images. Both "
+                "generators below get exactly the same latents.")
+    recipe = collapse_recipe()
+    if recipe:
+        with gr.Accordion("How the collapsed GAN was made", open=False):
+            gr.Markdown(recipe)
     with gr.Row():
         seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
         count = gr.Slider(LIMITS["compared"].low, LIMITS["compared"].high, value=256, step=16,
