@@ -132,8 +132,8 @@ def measure_pixels(per_class: int, real_features: torch.Tensor, repeats: int, as
     log = json.loads((asset_dir / "train_log.json").read_text())
     figures = {"model": "pixel transformer", "guidance": guidance,
                "network_evaluations": evaluations_per_image(TIMED_PIXEL_CLASS, guidance),
-               "seconds_per_sample": seconds_per_sample(lambda: sample_pixels(pm.model, TIMED_PIXEL_CLASS, 1, seed=SEED,
-                                                                              guidance=guidance), repeats),
+               "seconds_per_sample": seconds_per_sample(
+                   lambda: sample_pixels(pm.model, TIMED_PIXEL_CLASS, 1, seed=SEED, guidance=guidance), repeats),
                **judged(pixel_images(pm.model, per_class, guidance), wanted, real_features),
                "held_out_bits_per_pixel": pm.record["meta"]["val_bits_per_pixel"], "levels": pm.model.config.levels,
                "stability": stability({"cross_entropy": log["train"]["loss"]})}

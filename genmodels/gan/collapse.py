@@ -31,6 +31,9 @@ RECIPE = ("Made from the healthy GAN: first its discriminator trained alone for 
           "latents drift together until nearly all land on the same few garments. Trained together, this pair does "
           "not collapse: a discriminator that keeps learning punishes whatever the generator repeats.")
 
+PHASES = ("Until step {d_steps:,} only the discriminator learns, against the healthy generator; from there the "
+          "discriminator is frozen and only the generator's latent map learns.")  # the replay's caption adds it
+
 
 @dataclass
 class CollapsePreset:
@@ -100,6 +103,7 @@ def make_collapsed(preset_name: str, out_dir: Path, g_steps: int | None = None, 
     settings = asdict(preset) | {"steps": total, "loss": "non-saturating", "collapse": True}
     run = RunLog("collapsed", preset_name, settings, G, D, len(x_all), preset.grid, preset.log_interval)
     run.log["collapse_recipe"] = RECIPE.format(d_steps=preset.d_steps, g_steps=preset.g_steps)
+    run.log["phases"] = PHASES.format(d_steps=preset.d_steps)
     keep_at = set(collapse_snapshot_steps(preset))
     progress = tqdm(range(total), desc=f"gan[{preset_name}, collapse]", unit="step")
     for step in progress:
@@ -129,10 +133,7 @@ def make_collapsed(preset_name: str, out_dir: Path, g_steps: int | None = None, 
             with torch.no_grad():
                 real_logits = D(x)  # (B,)
                 d_loss = discriminator_loss(real_logits, fake_logits)  # logged, not trained on
-        means = run.add(step, d_loss, g_loss, real_logits, fake_logits)
-        if means:
-            progress.set_postfix(d_loss=f"{means[0]:.3f}", g_loss=f"{means[1]:.3f}", Dx=f"{means[2]:.2f}",
-                                 DGz=f"{means[3]:.2f}")
+        run.add(step, d_loss, g_loss, real_logits, fake_logits, progress)
     run.snapshot(total, G, fixed_z)
     meta = {"preset": preset_name, "kind": "collapsed", "steps": total, "loss": "non-saturating", "collapse": True}
     return run.save(out_dir, G, D, meta, fixed_z, x_all[:256])

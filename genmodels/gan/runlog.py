@@ -68,18 +68,20 @@ class RunLog:
         G.train(training)
         self.log["snapshots"]["step"].append(step)
 
-    def add(self, step: int, d_loss, g_loss, real_logits, fake_logits) -> list[float] | None:
-        """Count one step (0-based); after every `log_interval` steps and the last, log and return the means."""
+    def add(self, step: int, d_loss, g_loss, real_logits, fake_logits, progress) -> None:
+        """Count one step (0-based); after every `log_interval` steps and the last, log the means and show them on
+        the `progress` bar (tqdm)."""
         self.sums += torch.stack([d_loss.detach(), g_loss.detach(), real_logits.detach().sigmoid().mean(),
                                   fake_logits.detach().sigmoid().mean()])
         if (step + 1) % self.log_interval and step + 1 != self.log["settings"]["steps"]:
-            return None
+            return
         means = (self.sums / (step % self.log_interval + 1)).tolist()
         self.sums.zero_()
         self.log["train"]["step"].append(step + 1)
         for key, value in zip(CURVES, means):
             self.log["train"][key].append(round(value, 4))
-        return means
+        progress.set_postfix(d_loss=f"{means[0]:.3f}", g_loss=f"{means[1]:.3f}", Dx=f"{means[2]:.2f}",
+                             DGz=f"{means[3]:.2f}")
 
     def save(self, out_dir: Path, G: Generator, D: Discriminator, meta: dict, fixed_z: torch.Tensor,
              probe_x: torch.Tensor) -> dict:

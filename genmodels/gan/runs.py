@@ -104,7 +104,7 @@ class ReplayResult:
     snapshots: int
     step: int  # the training step of this snapshot
     total_steps: int
-    phases: str  # how the run was staged, where it was (the collapse recipe); else ""
+    phases: str  # how the run was staged, where it was (the collapse recipe's log says); else ""
 
 
 def replay(request: ReplayRequest) -> ReplayResult:
@@ -118,12 +118,4 @@ def replay(request: ReplayRequest) -> ReplayResult:
     side = sprite.shape[1]
     return ReplayResult(kind=request.kind, grid=sprite[index * side:(index + 1) * side], history=log["train"],
                         snapshot=index + 1, snapshots=len(steps), step=steps[index],
-                        total_steps=log["settings"]["steps"], phases=phases(log["settings"]))
-
-
-def phases(settings: dict) -> str:
-    """The collapse recipe's two phases in words, from its logged settings; "" for a run trained in one piece."""
-    if "d_steps" not in settings:
-        return ""
-    return (f"Until step {settings['d_steps']:,} only the discriminator learns, against the healthy generator; "
-            "from there the discriminator is frozen and only the generator's latent map learns.")
+                        total_steps=log["settings"]["steps"], phases=log.get("phases", ""))

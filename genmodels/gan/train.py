@@ -94,10 +94,7 @@ def train(preset_name: str, out_dir: Path, steps: int | None = None, loss: str |
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
-        means = run.add(step, d_loss, g_loss, real_logits, fake_logits)
-        if means:
-            progress.set_postfix(d_loss=f"{means[0]:.3f}", g_loss=f"{means[1]:.3f}", Dx=f"{means[2]:.2f}",
-                                 DGz=f"{means[3]:.2f}")
+        run.add(step, d_loss, g_loss, real_logits, fake_logits, progress)
     run.snapshot(preset.steps, G, fixed_z)
     meta = {"preset": preset_name, "kind": "healthy", "steps": preset.steps, "loss": preset.loss, "collapse": False}
     return run.save(out_dir, G, D, meta, fixed_z, x_all[:256])
