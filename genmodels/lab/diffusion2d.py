@@ -16,6 +16,7 @@ from torch import nn
 
 from genmodels.diffusion.samplers import Denoiser, ddim_steps, ddpm_steps, respaced_timesteps
 from genmodels.diffusion.schedule import NoiseSchedule, cosine_schedule, q_sample
+from genmodels.diffusion.train import ema_update
 from genmodels.gan.toy_data import ToyDistribution
 from genmodels.lab.parts import History, changes_run, is_number, jsonable, mlp, range_errors
 from genmodels.runtime import make_generator
@@ -193,7 +194,7 @@ class ToyDiffusion:
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        torch._foreach_lerp_(list(self.ema.parameters()), list(self.net.parameters()), 1 - EMA_DECAY)
+        ema_update(self.ema, self.net, EMA_DECAY)  # without autograd: the average must not chain every step's graph
         self.steps += 1
         self.last = {"loss": loss.item()}
         self.history.add((self.steps, self.last["loss"]))
