@@ -38,6 +38,7 @@ def test_a_diverged_session_is_reported_without_raising_and_reset_recovers(one_t
     *_, text, numbers = updates[-1]
     assert numbers["diverged"] and "diverged" in text and numbers["step"] == 6
     json.dumps(numbers, allow_nan=False)
+    run = updates[-1][0]  # the session's run as the last update left it (trained in a worker process)
     updates = run_toy(run, 5)  # pressing Train again explains, it does not crash
     assert "Reset" in updates[-1][3]
     fresh, *_, numbers = toy.toy_gan_reset(**TOY)

@@ -25,6 +25,7 @@ from genmodels.gan.toy_requests import (
     train_toy,
     update_toy,
 )
+from genmodels.serving import processes
 from genmodels.ui.arrival import on_arrival
 from genmodels.ui.equations import LATEX
 from genmodels.ui.gan import plots
@@ -131,7 +132,7 @@ def toy_gan_step(run, dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-
     """Train this session's toy GAN `steps` more steps with the given settings, streaming the picture."""
     request = ToyStepRequest.build(steps=steps, dataset=dataset, loss=loss, lr_g=lr_g, lr_d=lr_d, d_steps=d_steps,
                                    seed=seed, batch_size=batch_size, latent_dim=latent_dim, hidden=hidden, depth=depth)
-    for update in train_toy(run, request):
+    for update in processes.stream(train_toy, run, request):  # trained in a worker process
         yield update.run, *draw(update.snapshot, update.note)
 
 

@@ -16,6 +16,7 @@ from genmodels.lab.requests import (
     toggle_point,
     train_lab,
 )
+from genmodels.serving import processes
 from genmodels.ui.gan.plots import manifold_figure, toy_figure, training_curves_figure
 from genmodels.ui.hosting import answers
 from genmodels.ui.lab import plots
@@ -149,7 +150,7 @@ def lab_step(run, inside="diffusion", dataset="ring", points="", seed=0, familie
     request = LabStepRequest.build(families=families, steps=steps, dataset=dataset, points=points, seed=seed,
                                    sampler=sampler, diffusion_steps=diffusion_steps, field_t=field_t, bins=bins,
                                    temperature=temperature, x_bin=x_bin, lr_g=lr_g, lr_d=lr_d)
-    for update in train_lab(run, request):
+    for update in processes.stream(train_lab, run, request):  # trained in a worker process
         yield shown(update.lab, update.snapshot, update.note, inside)
 
 
@@ -162,7 +163,7 @@ def lab_race(run, inside="diffusion", dataset="ring", points="", seed=0, sampler
     request = LabRaceRequest.build(race_steps=race_steps, dataset=dataset, points=points, seed=seed, sampler=sampler,
                                    diffusion_steps=diffusion_steps, field_t=field_t, bins=bins,
                                    temperature=temperature, x_bin=x_bin, lr_g=lr_g, lr_d=lr_d)
-    for update in race_lab(run, request):
+    for update in processes.stream(race_lab, run, request):
         yield shown(update.lab, update.snapshot, update.note, inside)
 
 

@@ -1,0 +1,109 @@
+"""The worker processes behind the live trainings: same runs as here, items as they come, turns, stops and crashes."""
+import itertools
+import os
+import threading
+import time
+
+import pytest
+import torch
+
+from genmodels import serving
+from genmodels.errors import RequestError
+from genmodels.gan.toy_requests import ToyStepRequest, train_toy
+from genmodels.lab.requests import LabStepRequest, parse_points, train_lab
+from genmodels.serving import processes
+
+TIMINGS = ("train_seconds", "steps_per_second", "seconds_to_cover")  # wall-clock figures differ run to run
+
+
+def without_timings(value):
+    if isinstance(value, dict):
+        return {key: without_timings(v) for key, v in value.items() if key not in TIMINGS}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+def trained(train, build, batching: bool) -> list[dict]:
+    """Two calls on one session's run, every snapshot as JSON, with batching on (a worker) or off (here)."""
+    def run():
+        state, snapshots = None, []
+        for steps in (100, 60):
+            for update in processes.stream(train, state, build(steps)):
+                state = update.lab if hasattr(update, "lab") else update.run
+                snapshots.append(without_timings(update.snapshot.to_dict()))
+        return snapshots
+    return serving.with_batching(batching, run)
+
+
+@pytest.mark.parametrize("train, build", [
+    (train_lab, lambda steps: LabStepRequest.build(steps=steps, dataset="grid", seed=5)),
+    (train_toy, lambda steps: ToyStepRequest.build(steps=steps, seed=3)),
+], ids=["lab", "toy-gan"])
+def test_a_run_trained_in_a_worker_is_the_run_trained_here(one_thread, train, build):
+    here, there = trained(train, build, False), trained(train, build, True)
+    assert len(here) == len(there) == 4  # a redraw every 50 steps, the last with the speed figure
+    assert here == there
+
+
+def test_batching_off_runs_the_call_here_and_on_runs_it_in_a_worker():
+    def pids() -> list[int]:
+        return list(processes.stream(itertools.starmap, os.getpid, [()]))
+    assert serving.with_batching(False, pids) == [os.getpid()]
+    assert serving.with_batching(True, pids) != [os.getpid()]
+
+
+def test_items_come_in_order_and_the_stream_ends():
+    assert list(processes._pool.stream(iter, list(range(7)))) == list(range(7))
+
+
+def test_a_request_error_reaches_the_caller_as_it_is_and_the_worker_serves_on():
+    with pytest.raises(RequestError, match="x,y pairs"):
+        list(processes._pool.stream(map, parse_points, ["1,2,3"]))
+    assert list(processes._pool.stream(iter, [1, 2])) == [1, 2]
+
+
+def test_an_unexpected_error_is_the_one_call_s_and_the_worker_serves_on():
+    with pytest.raises(RuntimeError, match="TypeError"):
+        list(processes._pool.stream(iter, 5))  # an int is not iterable: fails inside the worker
+    assert list(processes._pool.stream(iter, [3])) == [3]
+
+
+def test_calls_take_turns_one_item_each():
+    arrivals, lock = [], threading.Lock()
+
+    def read(name: str, items: int) -> None:
+        for _ in processes._pool.stream(itertools.starmap, time.sleep, [(0.05,)] * items):
+            with lock:
+                arrivals.append(name)
+
+    first = threading.Thread(target=read, args=("long", 40))
+    first.start()
+    time.sleep(0.3)  # the long call is under way
+    read("short", 3)
+    first.join()
+    assert arrivals.count("short") == 3
+    assert arrivals[-1] == "long"  # the short call finished while the long one still ran
+
+
+def test_a_stopped_stream_frees_its_call_and_the_worker_serves_on():
+    worker = processes._pool.worker()
+    stream = processes._pool.stream(itertools.starmap, time.sleep, [(0.05,)] * 1000)
+    next(stream)
+    stream.close()
+    assert not worker.calls
+    started = time.monotonic()
+    assert list(processes._pool.stream(iter, ["after"])) == ["after"]
+    assert time.monotonic() - started < 5  # not behind the stopped call's 50 s of items
+    assert processes._pool.worker() is worker
+
+
+def test_a_worker_that_dies_fails_its_call_with_a_clear_message_and_a_new_one_serves_the_next():
+    stream = processes._pool.stream(itertools.starmap, time.sleep, [(0.05,)] * 1000)
+    next(stream)
+    dead = processes._pool.worker()
+    dead.process.kill()
+    with pytest.raises(RequestError, match="stopped unexpectedly"):
+        list(stream)
+    assert list(processes._pool.stream(iter, ["again"])) == ["again"]
+    assert processes._pool.worker() is not dead
