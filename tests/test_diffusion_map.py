@@ -1,5 +1,7 @@
 """Inside the diffusion model: paths on a PCA map end at the sampled images, and the U-Net's predicted noise is
 compared with the true noise from its real output."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -135,3 +137,14 @@ def test_noise_figures_show_every_pixel_and_mark_the_chosen_t():
     figure = noise_correlation_figure(curve["timesteps"], curve["correlations"], curve["noise_levels"], 500,
                                       result.correlation)
     assert list(figure.data[1].x) == [500] and list(figure.data[1].y) == [result.correlation]
+
+
+def test_guidance_scales_compared_side_by_side_are_what_plain_samples_give(monkeypatch):
+    request = family.GuidanceComparisonRequest.build(prompt="a coat", steps=STEPS, seed=5, count=2)
+    dm = family.diffusion_model()
+    settings = generate.Settings(prompt="a coat", steps=STEPS, sampler="DDIM", eta=0.0, seed=5, count=2)
+    plain = [generate.sample(dm, replace(settings, guidance=s), keep=0).images for s in family.GUIDANCE_SCALES]
+    together = family.compare_guidance(request).batches  # the scales share the U-Net engine's ticks
+    assert all((a - b).abs().max() <= 2 / 255 for a, b in zip(together, plain, strict=True))
+    monkeypatch.setenv(serving.BATCHING_ENV, "0")
+    assert all(torch.equal(a, b) for a, b in zip(family.compare_guidance(request).batches, plain, strict=True))

@@ -144,7 +144,10 @@ def sample(dm: DiffusionModel, settings: Settings, x_T: torch.Tensor | None = No
 def compare_guidance(dm: DiffusionModel, settings: Settings, scales=(0.0, 1.0, 3.0, 7.0)) -> list[torch.Tensor]:
     """The same start noise sampled at each guidance scale: a list of (B, 1, 28, 28) image batches."""
     x_T = start_noise(settings.seed, settings.count, dm.unet.conv_in.weight.device)
-    return [sample(dm, replace(settings, guidance=s), x_T, keep=0).images for s in scales]
+    streams = [sample_stream(dm, replace(settings, guidance=s), x_T, keep=0) for s in scales]
+    for records in zip(*streams, strict=True):  # in step, so that the scales share the U-Net engine's ticks
+        pass
+    return [trajectory.images for _, trajectory in records]
 
 
 def interpolate_noise(dm: DiffusionModel, settings: Settings, seed_b: int, frames: int) -> torch.Tensor:
