@@ -3,6 +3,7 @@ against speed, the training curves together, and a live re-measurement."""
 import gradio as gr
 
 from genmodels.data.fashion_mnist import CLASS_NAMES
+from genmodels.ui.compare.api import RACES
 from genmodels.ui.compare.views import FAMILY_NAMES, committed_views, on_race, on_remeasure
 from genmodels.ui.equations import add_equations
 from genmodels.ui.outputs import picture
@@ -42,7 +43,7 @@ def build_tab(page: gr.Blocks) -> dict:
         gr.Plot(value=scatter, label="Quality against speed", elem_id="quality-speed-plot")
         gr.Plot(value=curves, label="Training curves", elem_id="compare-curves")
     listen(race_button.click, on_race, {"label": label, "diffusion_steps": steps, "seed": seed},
-           [*pictures, race_table], arrive=page, api_name="ui_race", api_visibility="private", concurrency_limit=1)
+           [*pictures, race_table], arrive=page, api_name="ui_race", api_visibility="private", **RACES)
     listen(remeasure_button.click, on_remeasure, {"label": label}, remeasured, api_name="ui_remeasure",
            api_visibility="private", concurrency_limit=1)
     return shared

@@ -156,8 +156,9 @@ def on_race(label, diffusion_steps, seed):
         shown[slot] = images.pictures(entry.image)[0]
         rows.append(f"| {FAMILY_NAMES[entry.family]} | {entry.seconds * 1000:,.0f} ms | {entry.network_evaluations} "
                     f"| {verdict} |")
-        yield *shown, "\n".join(rows) + f"\n\nOn {entry.device}, one after another so each has the whole machine. " + \
-            UNASKED_GAN.format(label=label)
+        note = (f"On {entry.device}, one family at a time, so the three never compete with each other (other "
+                "visitors' requests can still share the machine). ")
+        yield *shown, "\n".join(rows) + "\n\n" + note + UNASKED_GAN.format(label=label)
 
 
 @on_gpu(RACE)
