@@ -3,7 +3,8 @@
 `token_steps` stands in for `generate_tokens`, and a U-Net engine's `steps` for `ddim_steps` / `ddpm_steps`
 (`diffusion/generate.py` picks it): with batching on (the default) a request runs through its model's engine,
 shared by every request of the process; with GENMODELS_BATCHING=0, or under ZeroGPU, each request runs alone as
-before. Same request, same output either way.
+before. Same request, same output either way. The same switch sends the 2-D lab's and the live 2-D GAN's training
+steps to a worker process (`processes.stream`).
 """
 import importlib.util
 import os
