@@ -107,3 +107,23 @@ def test_a_worker_that_dies_fails_its_call_with_a_clear_message_and_a_new_one_se
         list(stream)
     assert list(processes._pool.stream(iter, ["again"])) == ["again"]
     assert processes._pool.worker() is not dead
+
+
+def test_paced_hands_out_the_first_item_then_one_per_interval_and_always_the_last():
+    def every_20_ms(count: int):
+        for item in range(count):
+            time.sleep(0.02)
+            yield item
+    taken = list(processes.paced(every_20_ms(30), seconds=0.1))
+    assert taken[0] == 0 and taken[-1] == 29  # the first at once, the last always
+    assert 4 <= len(taken) <= 10  # about one per 0.1 s of the 0.6 s, not all 30
+    assert taken == sorted(set(taken))
+    assert list(processes.paced(iter([7]), seconds=10)) == [7]
+
+
+def test_closing_a_paced_stream_stops_its_call_in_the_worker():
+    worker = processes._pool.worker()
+    stream = processes.paced(processes._pool.stream(itertools.starmap, time.sleep, [(0.05,)] * 1000), seconds=0.2)
+    next(stream)
+    stream.close()
+    assert not worker.calls

@@ -101,10 +101,16 @@ def trail_lines(trail: list, fake: list) -> tuple[list, list]:
     return xs, ys
 
 
-def toy_figure(snapshot: dict, arrows: int = 48, trails: int = 128) -> go.Figure:
+def stride(count: int, at_most: int) -> int:
+    """The step that keeps at most `at_most` of `count` items."""
+    return max(1, -(-count // at_most))
+
+
+def toy_figure(snapshot: dict, arrows: int = 48, trails: int = 128, points: int = 256) -> go.Figure:
     """The live 2-D GAN: D's P(real) over the plane as a heat map, the trails of a subset of the generated points and
-    where G's loss pushes another subset, under the real and generated points; the colour scale and the legend sit
-    under the plane, so a phone's narrow width goes to the plane."""
+    where G's loss pushes another subset, under up to `points` real and generated points each (every marker costs a
+    phone's browser time at each redraw); the colour scale and the legend sit under the plane, so a phone's narrow
+    width goes to the plane."""
     x_min, x_max, y_min, y_max = snapshot["extent"]
     real, fake, push = snapshot["real"], snapshot["fake"], snapshot["push"]
     fig = go.Figure()
@@ -113,14 +119,15 @@ def toy_figure(snapshot: dict, arrows: int = 48, trails: int = 128) -> go.Figure
                     colorbar=dict(title=dict(text="background: D's P(real)", side="top"), orientation="h", x=0.5,
                                   xanchor="center", y=-0.08, yanchor="top", lenmode="pixels", len=260, thickness=8,
                                   ypad=0, tickvals=[0, 0.5, 1], ticktext=["0: fake", "0.5", "1: real"]))
-    every = max(1, -(-len(fake) // trails))  # at most `trails` trails
+    every = stride(len(fake), trails)
     xs, ys = trail_lines([positions[::every] for positions in snapshot.get("trail", [])], fake[::every])
     fig.add_scatter(x=xs, y=ys, mode="lines", name="trails", line=dict(color=VERMILLION, width=1), opacity=0.35,
                     hoverinfo="skip")
-    every = max(1, -(-len(fake) // arrows))  # at most `arrows` arrows
+    every = stride(len(fake), arrows)
     xs, ys = arrow_segments(fake[::every], push[::every], longest=0.12 * (x_max - x_min))
     fig.add_scatter(x=xs, y=ys, mode="lines", name="G's push", line=dict(color=PUSH_GREY, width=1.2), opacity=0.8,
                     hoverinfo="skip")
+    real, fake = real[::stride(len(real), points)], fake[::stride(len(fake), points)]
     fig.add_scatter(x=[p[0] for p in real], y=[p[1] for p in real], mode="markers", name="real data",
                     marker=dict(color=DARK_GREEN, size=5, line=dict(color="white", width=0.5)))
     fig.add_scatter(x=[p[0] for p in fake], y=[p[1] for p in fake], mode="markers", name="generated",

@@ -41,18 +41,18 @@ points, the background the discriminator's belief. Press **Play** and watch the 
 """
 GAME = r"""
 Real data are points in the plane (the dark green dots). The generator is a small network that turns random noise
-$z$ into points (the orange diamonds, each with a faint trail of where it was at the last few redraws); the
-discriminator is another small network that scores every location of the plane with $D(x) = P(\text{real})$ (the
-background: orange where it believes "real", purple where it believes "fake"). Each step the discriminator first
-learns to separate green from orange, then the generator moves its points up the discriminator's slope (the grey
-arrows show where its loss pushes them). **Step D** and **Step G** make one of those two moves alone. When the game
-is balanced the diamonds spread over every cluster and the background fades to an even 0.5; when the generator
-outruns a slow discriminator, its points chase one cluster after another and never cover them all: **mode
-collapse**.
+$z$ into points (the orange diamonds, each with a faint trail of where it was at its last few snapshots, 50 steps
+apart); the discriminator is another small network that scores every location of the plane with
+$D(x) = P(\text{real})$ (the background: orange where it believes "real", purple where it believes "fake"). Each
+step the discriminator first learns to separate green from orange, then the generator moves its points up the
+discriminator's slope (the grey arrows show where its loss pushes them). **Step D** and **Step G** make one of
+those two moves alone. When the game is balanced the diamonds spread over every cluster and the background fades to
+an even 0.5; when the generator outruns a slow discriminator, its points chase one cluster after another and never
+cover them all: **mode collapse**.
 
-With the presets (measured here, every 1,000 steps): the ring covers all 8 modes by step 1,000, the grid all 25
-by step 2,000, and the moons come down to the noise floor of the distance by step 3,000; the collapse preset
-covers at most 1 of the 8 modes at every check through step 4,000.
+With the presets (measured here, every 1,000 steps): the ring covers all 8 modes by step 1,000, the grid all 25 by
+step 2,000, and the moons come down to the noise floor of the distance by step 3,000; the collapse preset covers at
+most 1 of the 8 modes at every check through step 4,000.
 """
 SETTINGS_HELP = r"""
 - **Generator loss**: *minimax* minimizes $\log(1 - D(G(z)))$, the game as first written; its gradient vanishes
@@ -132,7 +132,7 @@ def toy_gan_step(run, dataset="ring", loss="non-saturating", lr_g=1e-3, lr_d=1e-
     """Train this session's toy GAN `steps` more steps with the given settings, streaming the picture."""
     request = ToyStepRequest.build(steps=steps, dataset=dataset, loss=loss, lr_g=lr_g, lr_d=lr_d, d_steps=d_steps,
                                    seed=seed, batch_size=batch_size, latent_dim=latent_dim, hidden=hidden, depth=depth)
-    for update in processes.stream(train_toy, run, request):  # trained in a worker process
+    for update in processes.paced(processes.stream(train_toy, run, request)):  # trained in a worker process
         yield update.run, *draw(update.snapshot, update.note)
 
 
@@ -247,7 +247,7 @@ def build_toy_tab(page: gr.Blocks) -> dict:
     step_inputs = {"run": run_state, **settings, "steps": steps}
     train_button.click(toy_gan_step, [step_inputs[name] for name in STEP_ARGUMENTS], outputs, api_name="toy_gan_step",
                        concurrency_limit=4, show_progress="minimal", preprocess=False)
-    # Play: the same training, as many steps as one call may, redrawn every 50 steps until Pause cancels it; the
+    # Play: the same training, as many steps as one call may, redrawn as it goes until Pause cancels it; the
     # run is the session's object, so what was trained stays trained
     play_inputs = step_inputs | {"steps": play_steps}
     playing = play_button.click(toy_gan_step, [play_inputs[name] for name in STEP_ARGUMENTS], outputs,

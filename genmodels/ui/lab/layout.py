@@ -185,7 +185,7 @@ def build_tab(page: gr.Blocks) -> dict:
     options = dict(concurrency_limit=CONCURRENT_TRAININGS, concurrency_id="lab-training", preprocess=False)
     train.click(lab_step, [step_inputs[name] for name in STEP_ARGUMENTS], outputs, api_name="lab_step",
                 show_progress="minimal", **options)
-    play_steps = gr.State(MAX_STEPS_PER_CALL)  # Play trains the most one call may, redrawn every 50 steps
+    play_steps = gr.State(MAX_STEPS_PER_CALL)  # Play trains the most one call may
     play_inputs = step_inputs | {"steps": play_steps}
     playing = play.click(lab_step, [play_inputs[name] for name in STEP_ARGUMENTS], outputs, api_name="ui_lab_play",
                          api_visibility="private", show_progress="hidden", **options)

@@ -146,11 +146,11 @@ def lab_step(run, inside="diffusion", dataset="ring", points="", seed=0, familie
              sampler="ddim", diffusion_steps=DEFAULTS["diffusion_steps"], field_t=DEFAULTS["field_t"],
              bins=DEFAULTS["bins"], temperature=DEFAULTS["temperature"], x_bin=DEFAULTS["x_bin"], lr_g=1e-3,
              lr_d=1e-3):
-    """Train the session's models `steps` more steps each (those in `families`), streaming a redraw every 50."""
+    """Train the session's models `steps` more steps each (those in `families`), streaming its redraws."""
     request = LabStepRequest.build(families=families, steps=steps, dataset=dataset, points=points, seed=seed,
                                    sampler=sampler, diffusion_steps=diffusion_steps, field_t=field_t, bins=bins,
                                    temperature=temperature, x_bin=x_bin, lr_g=lr_g, lr_d=lr_d)
-    for update in processes.stream(train_lab, run, request):  # trained in a worker process
+    for update in processes.paced(processes.stream(train_lab, run, request)):  # trained in a worker process
         yield shown(update.lab, update.snapshot, update.note, inside)
 
 
@@ -159,11 +159,11 @@ def lab_race(run, inside="diffusion", dataset="ring", points="", seed=0, sampler
              diffusion_steps=DEFAULTS["diffusion_steps"], field_t=DEFAULTS["field_t"], bins=DEFAULTS["bins"],
              temperature=DEFAULTS["temperature"], x_bin=DEFAULTS["x_bin"], lr_g=1e-3, lr_d=1e-3,
              race_steps=RACE_STEPS):
-    """All three from step 0 until each covers every mode (or race_steps), streaming a redraw every 50."""
+    """All three from step 0 until each covers every mode (or race_steps), streaming its redraws."""
     request = LabRaceRequest.build(race_steps=race_steps, dataset=dataset, points=points, seed=seed, sampler=sampler,
                                    diffusion_steps=diffusion_steps, field_t=field_t, bins=bins,
                                    temperature=temperature, x_bin=x_bin, lr_g=lr_g, lr_d=lr_d)
-    for update in processes.stream(race_lab, run, request):
+    for update in processes.paced(processes.stream(race_lab, run, request)):
         yield shown(update.lab, update.snapshot, update.note, inside)
 
 
