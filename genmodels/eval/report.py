@@ -13,6 +13,7 @@ import json
 import statistics
 import time
 from functools import partial
+from pathlib import Path
 
 import torch
 
@@ -82,8 +83,8 @@ def judged(images: torch.Tensor, wanted: torch.Tensor | None, real_features: tor
 
 
 def stability(curves: dict[str, list[float]]) -> dict:
-    """loss_stability of every named curve."""
-    return {name: loss_stability(values) for name, values in curves.items()}
+    """loss_stability of every named curve, None for one too short to have a tail of two points (a tiny run's)."""
+    return {name: loss_stability(values) if len(values) >= 10 else None for name, values in curves.items()}
 
 
 def measure_gan(per_class: int, real_features: torch.Tensor, repeats: int) -> dict:
@@ -160,14 +161,15 @@ def real_features(per_class: int) -> tuple[torch.Tensor, float]:
     return real, frechet_distance(classifier_features(to_model_range(train_images)), real)
 
 
-def report(per_class: int = 20, repeats: int = 3, diffusion_steps=DIFFUSION_STEPS) -> dict:
-    """Every figure for every model, with what produced them."""
+def report(per_class: int = 20, repeats: int = 3, diffusion_steps=DIFFUSION_STEPS,
+           pixel_assets=ASSETS / "pixels") -> dict:
+    """Every figure for every model, with what produced them (the pixel transformer's from `pixel_assets`)."""
     real, floor = real_features(per_class)
     device = next(load_gan("healthy").generator.parameters()).device
     start = time.perf_counter()
     figures = {"gan": measure_gan(per_class, real, repeats),
                "diffusion": measure_diffusion(per_class, real, repeats, diffusion_steps),
-               "pixels": measure_pixels(per_class, real, repeats), "text": measure_text()}
+               "pixels": measure_pixels(per_class, real, repeats, pixel_assets), "text": measure_text()}
     return {"command": f"python -m genmodels.eval.report --per-class {per_class}",
             "date": datetime.date.today().isoformat(), "device": str(device), "device_name": device_name(device),
             "threads": torch.get_num_threads(), "samples_per_class": per_class,
@@ -183,8 +185,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed single samples per model")
     parser.add_argument("--diffusion-steps", type=int, nargs="+", default=DIFFUSION_STEPS,
                         help="DDIM step counts to measure the diffusion model at")
+    parser.add_argument("--pixel-assets", type=Path, default=ASSETS / "pixels",
+                        help="the pixel transformer to measure (default: the committed one)")
     args = parser.parse_args()
-    print(json.dumps(tidy(report(args.per_class, args.repeats, tuple(args.diffusion_steps)))))
+    print(json.dumps(tidy(report(args.per_class, args.repeats, tuple(args.diffusion_steps), args.pixel_assets))))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@
 No gradio and no network: the data travel with the call (data/shakespeare, data/fashion-mnist), and so do the
 wheels of the pure-Python packages the machine lacks (data/pydeps; docs/gpu.md).
 `--rehearse` runs the same job with the `tiny` presets and small evaluations, on any machine, in minutes: its
-models go to data/tiny-run and its evaluations and benchmarks read the committed assets, which it leaves alone.
+models go to data/tiny-run, which the text evaluation and the report's pixel figures read (their cost grows with the
+model), and the other evaluations and benchmarks read the committed assets, which it leaves alone.
 `--preset cpu` retrains the committed sizes instead of the `gpu` ones, `--families` trains, evaluates and packs only
 some families (the report still covers all), and `--skip-bench` leaves out the benchmarks.
 """
@@ -48,12 +49,13 @@ def training_commands(preset: str, seconds: float) -> dict[str, list[list[str]]]
 
 
 REHEARSAL_SIZES = {  # extra arguments that make a measurement take seconds on a CPU
-    "genmodels.tools.bench batching": ["--users", "2", "--tokens", "4", "--steps", "4"],
+    "genmodels.tools.bench batching": ["--users", "2", "--tokens", "4", "--steps", "4", "--threads", "1"],  # the app's
     "genmodels.tools.bench peers --only diffusion": ["--steps", "4", "--repeats", "1"],
     "genmodels.diffusion.evaluate": ["--per-class", "2", "--unconditional", "10", "--steps", "5"],
     "genmodels.gan.evaluate": ["--samples", "50", "--real", "50"],
     "genmodels.text.evaluate": ["--assets", "data/tiny-run/text"],  # the whole held-out text, on the tiny model
-    "genmodels.eval.report": ["--per-class", "1", "--repeats", "1", "--diffusion-steps", "5"],
+    "genmodels.eval.report": ["--per-class", "1", "--repeats", "1", "--diffusion-steps", "5",
+                              "--pixel-assets", "data/tiny-run/pixels"],  # the pixel model it trained: 784 steps
 }
 
 
