@@ -62,7 +62,7 @@ def test_rehearsal_runs_every_step_and_packs_the_results(tmp_path):
     (corpus / "val.txt").write_text(END_OF_TEXT + make_play(rng, 200))
     before = digests(scratch / "assets")
     done = subprocess.run([sys.executable, "-m", "genmodels.tools.gpujob", "--rehearse", "--out", str(tmp_path / "out"),
-                           "--train-seconds", "30"], cwd=scratch, capture_output=True, text=True, timeout=900)
+                           "--train-seconds", "10"], cwd=scratch, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     job = json.loads((tmp_path / "out" / "job.json").read_text())
     assert len(job["training"]) == 5 and len(job["measuring"]) == 9
