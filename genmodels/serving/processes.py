@@ -32,6 +32,7 @@ WORKERS = 1  # processes; each takes turns among its calls, so one core's worth 
 PREFETCH = 2  # items a worker computes ahead of its caller (one drawn while the next trains)
 ITEM_SECONDS = 300  # the longest a caller waits for one item before it gives up on the worker
 WORKER_MAIN = "import sys; from genmodels.serving.processes import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
+NOTHING = object()  # `paced` holds no item back
 REDRAW_SECONDS = 0.5  # the least time between two items `paced` hands a page, after it drew the last
 STOPPED = "The training worker stopped unexpectedly; it starts again with your next click."
 
@@ -202,15 +203,15 @@ def paced(items: Iterator, seconds: float = REDRAW_SECONDS) -> Iterator:
     """items, the next only once `seconds` have passed since the caller took the last, and always the final one: a page
     draws what a browser can show instead of every snapshot a fast worker makes, so a phone keeps up and Pause is
     prompt; the items passed over are never drawn. Closing this closes `items`."""
-    taken, waiting, has_waiting = -float("inf"), None, False
+    taken, waiting = -float("inf"), NOTHING
     try:
         for item in items:
-            waiting, has_waiting = item, True
-            if time.monotonic() - taken >= seconds:
-                has_waiting = False
-                yield item
-                taken = time.monotonic()
-        if has_waiting:
+            if time.monotonic() - taken < seconds:
+                waiting = item
+                continue
+            yield item
+            taken, waiting = time.monotonic(), NOTHING
+        if waiting is not NOTHING:
             yield waiting
     finally:
         if hasattr(items, "close"):
