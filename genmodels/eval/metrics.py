@@ -93,7 +93,15 @@ def mean_pairwise_distance(features: torch.Tensor, labels: torch.Tensor, classes
             "classes_measured": len(measured)}
 
 
-def loss_stability(values: list[float] | torch.Tensor, tail: float = 0.2,
+STABILITY_TAIL = 0.2  # the share of a loss curve, at its end, that loss_stability measures
+
+
+def tail_points(count: int, tail: float = STABILITY_TAIL) -> int:
+    """How many of a curve's `count` values its last `tail` holds; loss_stability needs at least 2."""
+    return math.ceil(count * tail)
+
+
+def loss_stability(values: list[float] | torch.Tensor, tail: float = STABILITY_TAIL,
                    steps: list[int] | torch.Tensor | None = None) -> dict:
     """Over the last `tail` of a logged loss curve: mean, std, std / |mean| and least-squares slope per 1000 steps."""
     y = torch.as_tensor(values, dtype=torch.float64)
@@ -102,7 +110,7 @@ def loss_stability(values: list[float] | torch.Tensor, tail: float = 0.2,
         raise ValueError(f"need one loss per step, not {tuple(y.shape)} losses at {tuple(x.shape)} steps")
     if not 0 < tail <= 1:
         raise ValueError(f"tail must be in (0, 1], not {tail}")
-    count = math.ceil(len(y) * tail)
+    count = tail_points(len(y), tail)
     if count < 2:
         raise ValueError(f"the last {tail:.0%} of {len(y)} values is under 2 points")
     x, y = x[-count:], y[-count:]

@@ -30,6 +30,7 @@ from genmodels.eval.metrics import (
     frechet_distance,
     loss_stability,
     mean_pairwise_distance,
+    tail_points,
 )
 from genmodels.gan.latent import sample_latents
 from genmodels.gan.pretrained import generate, load_gan
@@ -84,7 +85,7 @@ def judged(images: torch.Tensor, wanted: torch.Tensor | None, real_features: tor
 
 def stability(curves: dict[str, list[float]]) -> dict:
     """loss_stability of every named curve, None for one too short to have a tail of two points (a tiny run's)."""
-    return {name: loss_stability(values) if len(values) >= 10 else None for name, values in curves.items()}
+    return {name: loss_stability(values) if tail_points(len(values)) >= 2 else None for name, values in curves.items()}
 
 
 def measure_gan(per_class: int, real_features: torch.Tensor, repeats: int) -> dict:

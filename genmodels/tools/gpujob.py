@@ -55,7 +55,7 @@ REHEARSAL_SIZES = {  # extra arguments that make a measurement take seconds on a
     "genmodels.gan.evaluate": ["--samples", "50", "--real", "50"],
     "genmodels.text.evaluate": ["--assets", "data/tiny-run/text"],  # the whole held-out text, on the tiny model
     "genmodels.eval.report": ["--per-class", "1", "--repeats", "1", "--diffusion-steps", "5",
-                              "--pixel-assets", "data/tiny-run/pixels"],  # the pixel model it trained: 784 steps
+                              "--pixel-assets", "data/tiny-run/pixels"],  # its tiny model: cheap steps
 }
 
 
