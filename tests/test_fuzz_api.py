@@ -77,6 +77,7 @@ RESULT_KEYS = {"next_token": {"text", "token", "candidates"}, "generate_text": {
                "gan_manifold": {"axis", "points"}, "lab_point": {"points"}}
 OWNTEXT_NUMBERS = {"owntext_train": {"step", "train_bpc", "heldout_bpc", "sample"},
                    "owntext_sample": {"completion", "characters"}, "owntext_score": {"bits_per_char"}}
+TOY_VIEWS = 5  # the live 2-D GAN's steps: the plane, the curves, the summary, the numbers and the manifold
 LAB_VIEWS = 11  # the 2-D lab's training endpoints answer with every view: figures, the table, then the numbers
 
 # Numbers that are out of range for every input, or cheap when they happen to be valid: no whole number from 1 to
@@ -154,9 +155,9 @@ def check(api: str, args: dict, kind: str, value) -> None:
         return
     assert not must_fail(args), f"{api} accepted {args!r:.300}"
     if api == "toy_gan_step":
-        assert len(value) == 4 and value[3]["step"] >= 10
+        assert len(value) == TOY_VIEWS and value[3]["step"] >= 10
     elif api in ("toy_gan_step_d", "toy_gan_step_g"):
-        assert len(value) == 4 and value[3]["step"] + value[3]["d_updates"] >= 1
+        assert len(value) == TOY_VIEWS and value[3]["step"] + value[3]["d_updates"] >= 1
     elif api.startswith("lab_") and api != "lab_point":
         assert len(value) == LAB_VIEWS and set(value[-1]["families"]) == {"diffusion", "autoregressive", "gan"}
     elif api.startswith("owntext_"):  # the page's views, then the numbers

@@ -45,10 +45,10 @@ def test_gan_discriminate_scores_real_and_generated_images(client):
 
 def test_toy_gan_step_continues_one_run_per_session(app_url):
     first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    plane, curves, text, numbers = first.predict(**TOY, steps=30, api_name="/toy_gan_step")
+    plane, curves, text, numbers, manifold = first.predict(**TOY, steps=30, api_name="/toy_gan_step")
     assert numbers["step"] == 30 and not numbers["diverged"]
     assert numbers["n_modes"] == 8 and numbers["distance"] > 0
-    assert "Step 30" in text
+    assert "Step 30" in text and "Step 30" in manifold["plot"]  # the manifold's title names the step it shows
     numbers = first.predict(**TOY, steps=20, api_name="/toy_gan_step")[3]
     assert numbers["step"] == 50  # the same session continues its run
     assert second.predict(**TOY, steps=10, api_name="/toy_gan_step")[3]["step"] == 10  # another session starts its own

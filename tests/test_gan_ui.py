@@ -25,10 +25,10 @@ def test_toy_gan_step_snapshots_every_50_steps_redraws_the_first_and_ends_on_the
     updates = run_toy(None, 120)
     run = updates[-1][0]
     assert run.steps == 120
-    shown = [numbers["step"] for *_, numbers in updates]  # paced: the ones a browser has time to draw
+    shown = [numbers["step"] for *_, numbers, _ in updates]  # paced: the ones a browser has time to draw
     assert shown[0] == 50 and shown[-1] == 120 and shown == sorted(set(shown)) and set(shown) <= {50, 100, 120}
-    *_, text, numbers = updates[-1]
-    assert "Step 120" in text and "steps/s" in text
+    *_, text, numbers, manifold = updates[-1]
+    assert "Step 120" in text and "Step 120" in manifold.layout.title.text and "steps/s" in text
     json.dumps(numbers, allow_nan=False)
     assert run_toy(run, 10)[-1][0].steps == 130
 
@@ -38,13 +38,13 @@ def test_a_diverged_session_is_reported_without_raising_and_reset_recovers(one_t
     with torch.no_grad():
         next(run.G.parameters()).fill_(math.nan)
     updates = run_toy(run, 20)
-    *_, text, numbers = updates[-1]
+    *_, text, numbers, _ = updates[-1]
     assert numbers["diverged"] and "diverged" in text and numbers["step"] == 6
     json.dumps(numbers, allow_nan=False)
     run = updates[-1][0]  # the session's run as the last update left it (trained in a worker process)
     updates = run_toy(run, 5)  # pressing Train again explains, it does not crash
     assert "Reset" in updates[-1][3]
-    fresh, *_, numbers = toy.toy_gan_reset(**TOY)
+    fresh, *_, numbers, _ = toy.toy_gan_reset(**TOY)
     assert numbers["step"] == 0 and not numbers["diverged"] and fresh is not run
 
 
@@ -120,11 +120,11 @@ def test_a_discriminator_worse_than_chance_is_explained_not_left_beside_the_50_p
 
 
 def test_step_d_and_step_g_update_one_network_each_and_say_how_they_count(one_thread):
-    run, plane, curves, text, numbers = toy.toy_gan_update(None, "g", **TOY)
+    run, plane, curves, text, numbers, _ = toy.toy_gan_update(None, "g", **TOY)
     assert (numbers["step"], numbers["d_updates"]) == (1, 0) and "generator update alone" in text
-    run, plane, curves, text, numbers = toy.toy_gan_update(run, "d", **TOY)
+    run, plane, curves, text, numbers, _ = toy.toy_gan_update(run, "d", **TOY)
     assert (numbers["step"], numbers["d_updates"]) == (1, 1) and "not to the step count" in text
-    assert run_toy(run, 50)[-1][-1]["d_updates"] == 51  # Train continues the same run
+    assert run_toy(run, 50)[-1][4]["d_updates"] == 51  # Train continues the same run
     assert {trace.name for trace in plane.data} >= {"real data", "generated", "trails", "G's push"}
     with pytest.raises(gr.Error, match="Part"):
         toy.toy_gan_update(run, "both", **TOY)

@@ -1,10 +1,13 @@
 """The views inside the models through gradio_client: the diffusion map, the noise prediction, the GAN's manifold;
 results that agree with the other endpoints, and clear errors for bad input."""
+import json
+
 import numpy as np
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from genmodels.ui.gan.plots import mesh_lines
 from tests.test_app import assert_clean_error, call
 from tests.test_gan_app import TOY
 
@@ -41,9 +44,11 @@ def test_gan_manifold_is_this_sessions_generator_on_the_grid(app_url):
     with pytest.raises(AppError) as excinfo:
         call(session, "gan_manifold", grid_lines=10)
     assert_clean_error(excinfo, "train it first")
-    numbers = session.predict(**TOY, steps=30, api_name="/toy_gan_step")[3]
-    assert numbers["manifold"]["step"] == 30 and np.array(numbers["manifold"]["points"]).shape == (20, 20, 2)
-    assert call(session, "gan_manifold", grid_lines=20) == numbers["manifold"]  # the run as the last step left it
+    *_, numbers, drawn = session.predict(**TOY, steps=30, api_name="/toy_gan_step")
+    manifold = call(session, "gan_manifold", grid_lines=20)  # the run as the last step left it
+    assert numbers["step"] == manifold["step"] == 30 and np.array(manifold["points"]).shape == (20, 20, 2)
+    mesh = next(trace for trace in json.loads(drawn["plot"])["data"] if trace["mode"] == "lines")
+    assert mesh["x"] == mesh_lines(manifold["points"])[0]  # the step drew that grid
     finer = call(session, "gan_manifold", grid_lines=33)
     assert np.array(finer["points"]).shape == (33, 33, 2) and not finer["is_slice"]
     session.predict(**(TOY | dict(latent_dim=5)), steps=10, api_name="/toy_gan_step")  # a new run: 5 coordinates

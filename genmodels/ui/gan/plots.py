@@ -166,11 +166,12 @@ def manifold_title(view: dict) -> str:
     return f"Step {view['step']}: G's manifold<br><sup>{shown}</sup>"
 
 
-def manifold_figure(view: dict) -> go.Figure:
+def manifold_figure(view: dict, points: int = 256) -> go.Figure:
     """The generator's manifold (GAN Lab's view): a grid over its latent space mapped through G and drawn as a warped
-    mesh over the real points; equal shares of the noise fall in every cell, so crowded cells are where G draws most."""
+    mesh over at most `points` real points; equal shares of the noise fall in every cell, so crowded cells are where G
+    draws most."""
     x_min, x_max, y_min, y_max = view["extent"]
-    real = view["real"]
+    real = view["real"][::stride(len(view["real"]), points)]
     xs, ys = mesh_lines(view["points"])
     fig = go.Figure()
     fig.add_scatter(x=[p[0] for p in real], y=[p[1] for p in real], mode="markers", name="real data",

@@ -104,20 +104,17 @@ def summary(snapshot: dict, note: str = "") -> str:
 
 
 def draw(snapshot, note: str = "") -> tuple:
-    """The plane, the loss curves, the summary and the raw numbers for one snapshot."""
+    """The plane, the loss curves, the summary, the raw numbers and G's manifold for one snapshot.
+
+    The manifold is drawn here, with the plane, rather than from the numbers by a second event: that value's trip to
+    the server and back cost a browser more than any chart on every redraw of Play. Its grid's numbers stay out of
+    the raw numbers for the same reason; `gan_manifold` gives them."""
     data = snapshot.to_dict()
     curves = plots.training_curves_figure(data["history"], "Losses and D's mean outputs")
     numbers = {k: data[k] for k in ("step", "d_updates", "last", "modes_covered", "n_modes", "in_modes", "distance",
                                     "distance_floor", "diverged", "message")}
-    numbers["manifold"] = ManifoldResult.of(snapshot).to_json()
-    return plots.toy_figure(data), curves, summary(data, note), numbers
-
-
-def manifold_view(numbers):
-    """G's manifold, drawn from the numbers of the snapshot just shown."""
-    if not numbers or "manifold" not in numbers:
-        return gr.skip()
-    return plots.manifold_figure(numbers["manifold"])
+    manifold = plots.manifold_figure(ManifoldResult.of(snapshot).to_json())
+    return plots.toy_figure(data), curves, summary(data, note), numbers, manifold
 
 
 @answers
@@ -239,7 +236,7 @@ def build_toy_tab(page: gr.Blocks) -> dict:
             return {widget: gr.skip() for widget in settings.values()}
         return {settings[field]: value for field, value in apply_preset(name).items()}
 
-    outputs = [run_state, plane, curves, stats, numbers]
+    outputs = [run_state, plane, curves, stats, numbers, manifold]
     preset.change(show_preset, preset, list(settings.values()), api_name="ui_toy_preset", api_visibility="private",
                   show_progress="hidden")
     # preprocess=False: the handlers get the values as sent and the request checks every one, since Gradio's Slider
@@ -266,8 +263,6 @@ def build_toy_tab(page: gr.Blocks) -> dict:
     listen(reset_button.click, toy_gan_reset, settings, outputs, api_name="ui_toy_reset", api_visibility="private",
            preprocess=False)
     on_arrival(page, by_name(toy_gan_preview, list(settings)), settings, outputs[1:], "ui_toy_reset")
-    numbers.change(manifold_view, numbers, manifold, api_name="ui_toy_manifold", api_visibility="private",
-                   show_progress="hidden", trigger_mode="always_last")
     manifold_button.click(gan_manifold, [run_state, grid_lines], manifold_numbers, api_name="gan_manifold",
                           preprocess=False)
     return {f"toy_{name}": control for name, control in (settings | {"steps": steps}).items()}
