@@ -90,17 +90,16 @@ class CausalSelfAttention(nn.Module):
         (q, k), v = apply_rotary(qkv[:2], cos, sin), qkv[2]  # q and k rotated in one pass
         return q, k, v
 
-    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0, slot: torch.Tensor | None = None):
+    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0, slot: torch.Tensor | None = None,
+                mask: torch.Tensor | None = None):
         B, T, C = x.shape
         q, k, v = self.project(x, cos, sin)  # (B, H, T, D) each
-        if slot is not None:  # row b's one token into its cache slot slot[b]; later slots masked, shapes fixed
+        if slot is not None:  # row b's one token into its cache slot slot[b]; `mask` hides later slots, shapes fixed
             # scatter, not indexed assignment: a traced step (serving.tokens) then fits any row count
             index = slot.view(-1, 1, 1, 1).expand_as(k)  # (B, H, 1, D) row b's slot
             cache.keys[layer].scatter_(2, index, k)
             cache.values[layer].scatter_(2, index, v)
-            visible = torch.arange(cache.keys.shape[3], device=slot.device)[None, :] <= slot[:, None]  # (B or 1, S)
-            y = F.scaled_dot_product_attention(q, cache.keys[layer], cache.values[layer],
-                                               attn_mask=visible[:, None, None, :])
+            y = F.scaled_dot_product_attention(q, cache.keys[layer], cache.values[layer], attn_mask=mask)
         elif cache is None or cache.position == 0:
             if cache is not None:  # prefill: store the prompt's keys and values
                 cache.keys[layer, :, :, :T] = k
@@ -136,8 +135,8 @@ class Block(nn.Module):
         self.mlp = MLP(config)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x, cos, sin, cache=None, layer=0, slot=None):
-        x = x + self.dropout(self.attn(self.ln_1(x), cos, sin, cache, layer, slot))
+    def forward(self, x, cos, sin, cache=None, layer=0, slot=None, mask=None):
+        x = x + self.dropout(self.attn(self.ln_1(x), cos, sin, cache, layer, slot, mask))
         return x + self.mlp(self.ln_2(x))
 
 
@@ -202,9 +201,12 @@ class GPT(nn.Module):
         It attends over the whole cache with each row's later slots masked, so every shape is fixed and a CUDA
         graph can replay it; the same logits as forward(token, cache). It leaves cache.position to the caller."""
         cos, sin = self.rotary[:, slot, None, None]  # (1 or B, 1, 1, D/2) each
+        # made once for every layer, and additive: a boolean mask costs each layer its own conversion to this
+        later = torch.arange(cache.keys.shape[3], device=slot.device) > slot[:, None, None, None]  # (1 or B, 1, 1, S)
+        mask = torch.zeros(later.shape, dtype=cache.keys.dtype, device=slot.device).masked_fill(later, -math.inf)
         x = self.wte(token)  # (B, 1, C)
         if cache.condition is not None:
             x = x + cache.condition
         for layer, block in enumerate(self.blocks):
-            x = block(x, cos, sin, cache, layer, slot)
+            x = block(x, cos, sin, cache, layer, slot, mask)
         return self.lm_head(self.ln_f(x))  # (B, 1, V)
