@@ -14,6 +14,7 @@ from genmodels.gan.toy2d import MESH_SIZE, PRESETS, ToyGAN
 from genmodels.gan.toy_requests import ManifoldRequest, ManifoldResult, toy_manifold
 from genmodels.ui.gan.plots import manifold_figure, mesh_lines
 from genmodels.ui.gan.toy import draw
+from genmodels.ui.plots import array
 
 RING = PRESETS["Ring of 8: converges"]
 
@@ -64,11 +65,12 @@ def test_manifold_json_is_plain_and_the_page_draws_it():
     assert "slice" in figure.layout.title.text and "8 noise coordinates" in figure.layout.title.text
     mesh = next(trace for trace in figure.data if trace.mode == "lines")
     xs, ys = mesh_lines(data["points"])
-    assert list(mesh.x) == xs and xs.count(None) == 12 + 12  # every row, then every column
+    assert np.array_equal(mesh.x, array(xs), equal_nan=True) and xs.count(None) == 12 + 12  # rows, then columns
     *_, numbers, drawn = draw(run.snapshot())  # what toy_gan_step sends: the figure, its grid's numbers left out
     assert "manifold" not in numbers
     snapshot_mesh = mesh_lines(ManifoldResult.of(run.snapshot()).to_json()["points"])
-    assert list(next(trace for trace in drawn.data if trace.mode == "lines").x) == snapshot_mesh[0]
+    assert np.array_equal(next(trace for trace in drawn.data if trace.mode == "lines").x, array(snapshot_mesh[0]),
+                          equal_nan=True)
 
 
 @pytest.mark.parametrize("grid_lines, words", [(1, ["Grid lines", "2", "64"]), (65, ["64"]), ("x", ["Grid lines"]),

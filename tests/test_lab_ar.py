@@ -4,6 +4,7 @@ import json
 import math
 from dataclasses import replace
 
+import plotly.graph_objects as go
 import pytest
 import torch
 
@@ -155,10 +156,10 @@ def test_a_session_stops_at_its_step_limit_and_at_divergence():
 
 
 def test_figures_show_the_grid_the_column_and_the_temperature(trained):
-    from genmodels.ui.lab.ar_plots import ar_conditionals_figure, ar_plane_figure
+    from genmodels.ui.lab.ar_plots import ar_conditionals_figure, ar_plane
 
     view = trained.snapshot().to_dict()
-    plane = ar_plane_figure(view)
+    plane = go.Figure(ar_plane(view))
     assert len(plane.data[0].z) == 32 and len(plane.data[0].x) == 33
     assert plane.layout.shapes[0].x0 == view["bin_edges_x"][16]
     assert len(ar_conditionals_figure(view).data) == 4  # data and model, for p(x) and p(y | x)

@@ -1,5 +1,6 @@
 """The views inside the models through gradio_client: the diffusion map, the noise prediction, the GAN's manifold;
 results that agree with the other endpoints, and clear errors for bad input."""
+import base64
 import json
 
 import numpy as np
@@ -8,6 +9,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from genmodels.ui.gan.plots import mesh_lines
+from genmodels.ui.plots import array
 from tests.test_app import assert_clean_error, call
 from tests.test_gan_app import TOY
 
@@ -48,7 +50,8 @@ def test_gan_manifold_is_this_sessions_generator_on_the_grid(app_url):
     manifold = call(session, "gan_manifold", grid_lines=20)  # the run as the last step left it
     assert numbers["step"] == manifold["step"] == 30 and np.array(manifold["points"]).shape == (20, 20, 2)
     mesh = next(trace for trace in json.loads(drawn["plot"])["data"] if trace["mode"] == "lines")
-    assert mesh["x"] == mesh_lines(manifold["points"])[0]  # the step drew that grid
+    xs = np.frombuffer(base64.b64decode(mesh["x"]["bdata"]), dtype=mesh["x"]["dtype"])  # plotly's typed array
+    assert np.array_equal(xs, array(mesh_lines(manifold["points"])[0]), equal_nan=True)  # the step drew that grid
     finer = call(session, "gan_manifold", grid_lines=33)
     assert np.array(finer["points"]).shape == (33, 33, 2) and not finer["is_slice"]
     session.predict(**(TOY | dict(latent_dim=5)), steps=10, api_name="/toy_gan_step")  # a new run: 5 coordinates

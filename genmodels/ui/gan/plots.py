@@ -1,7 +1,23 @@
 """Pure plotly figure builders for the GAN tab: data in, figure out (Okabe-Ito colors, color-blind safe)."""
 import plotly.graph_objects as go
 
-from genmodels.ui.plots import BLACK, BLUE, GREEN, GREY, ORANGE, SKY, VERMILLION, below_legend, styled
+from genmodels.ui.plots import (
+    BLACK,
+    BLUE,
+    GREEN,
+    GREY,
+    LEGEND_BELOW,
+    ORANGE,
+    SKY,
+    VERMILLION,
+    array,
+    below_legend,
+    figure,
+    look,
+    merged,
+    square_axes,
+    styled,
+)
 
 DARK_GREEN = "#00654A"  # Okabe-Ito's bluish green, darkened: real points stay readable on the heat map's orange
 PUSH_GREY = "#555555"
@@ -12,18 +28,18 @@ D_SCALE = [[0, "#8073ac"], [0.25, "#d8daeb"], [0.5, "#f7f7f7"], [0.75, "#fee0b6"
 def training_curves_figure(history: dict, title: str, keys=("loss_d", "loss_g", "d_real", "d_fake")) -> go.Figure:
     """D and G losses and the discriminator's mean outputs D(x), D(G(z)) against step (history: lists by key)."""
     d_loss, g_loss, d_real, d_fake = keys
-    steps = history["step"]
-    fig = go.Figure()
-    fig.add_scatter(x=steps, y=history[d_loss], name="D loss", mode="lines", line=dict(color=BLUE, width=1.5))
-    fig.add_scatter(x=steps, y=history[g_loss], name="G loss", mode="lines", line=dict(color=ORANGE, width=1.5))
-    fig.add_scatter(x=steps, y=history[d_real], name="D(x) on real", mode="lines", yaxis="y2",
-                    line=dict(color=GREEN, width=1, dash="dot"))
-    fig.add_scatter(x=steps, y=history[d_fake], name="D(G(z)) on fakes", mode="lines", yaxis="y2",
-                    line=dict(color=VERMILLION, width=1, dash="dot"))
-    fig.update_layout(yaxis=dict(title="loss"), yaxis2=dict(title="mean P(real)", overlaying="y", side="right",
-                                                            range=[0, 1]))
-    fig.update_xaxes(title="step")
-    return below_legend(styled(fig, title, height=420))  # four entries wrap over the title in a narrow column
+    steps = array(history["step"])
+    curves = ((d_loss, "D loss", "y", dict(color=BLUE, width=1.5)),
+              (g_loss, "G loss", "y", dict(color=ORANGE, width=1.5)),
+              (d_real, "D(x) on real", "y2", dict(color=GREEN, width=1, dash="dot")),
+              (d_fake, "D(G(z)) on fakes", "y2", dict(color=VERMILLION, width=1, dash="dot")))
+    traces = [dict(type="scatter", x=steps, y=array(history[key]), name=name, mode="lines", yaxis=axis, line=line)
+              for key, name, axis, line in curves]
+    axes = {"yaxis": {"title": {"text": "loss"}},
+            "yaxis2": {"title": {"text": "mean P(real)"}, "overlaying": "y", "side": "right", "range": [0, 1]},
+            "xaxis": {"title": {"text": "step"}}}
+    # the legend under the chart: four entries wrap over the title in a narrow column
+    return figure(traces, merged(merged(axes, look(title, height=420)), LEGEND_BELOW))
 
 
 def latent_norms_figure(linear: list[float], spherical: list[float], typical: float) -> go.Figure:
@@ -106,40 +122,45 @@ def stride(count: int, at_most: int) -> int:
     return max(1, -(-count // at_most))
 
 
-def toy_figure(snapshot: dict, arrows: int = 48, trails: int = 128, points: int = 256) -> go.Figure:
-    """The live 2-D GAN: D's P(real) over the plane as a heat map, the trails of a subset of the generated points and
-    where G's loss pushes another subset, under up to `points` real and generated points each (every marker costs a
-    phone's browser time at each redraw); the colour scale and the legend sit under the plane, so a phone's narrow
-    width goes to the plane."""
-    x_min, x_max, y_min, y_max = snapshot["extent"]
-    real, fake, push = snapshot["real"], snapshot["fake"], snapshot["push"]
-    fig = go.Figure()
-    fig.add_heatmap(x=snapshot["grid_x"], y=snapshot["grid_y"], z=snapshot["d_grid"], zmin=0, zmax=1,
-                    colorscale=D_SCALE, hoverinfo="skip",
-                    colorbar=dict(title=dict(text="background: D's P(real)", side="top"), orientation="h", x=0.5,
-                                  xanchor="center", y=-0.08, yanchor="top", lenmode="pixels", len=260, thickness=8,
-                                  ypad=0, tickvals=[0, 0.5, 1], ticktext=["0: fake", "0.5", "1: real"]))
+def toy_plane(snapshot: dict, arrows: int = 48, trails: int = 128, points: int = 256) -> dict:
+    """The live 2-D GAN as a figure's dict: D's P(real) over the plane as a heat map, the trails of a subset of the
+    generated points and where G's loss pushes another subset, under up to `points` real and generated points each
+    (every marker costs a phone's browser time at each redraw); the colour scale and the legend sit under the plane,
+    so a phone's narrow width goes to the plane."""
+    x_min, x_max = snapshot["extent"][:2]
+    fake, push = snapshot["fake"], snapshot["push"]
+    heatmap = dict(type="heatmap", x=array(snapshot["grid_x"]), y=array(snapshot["grid_y"]),
+                   z=array(snapshot["d_grid"]), zmin=0, zmax=1, colorscale=D_SCALE, hoverinfo="skip",
+                   colorbar=dict(title=dict(text="background: D's P(real)", side="top"), orientation="h", x=0.5,
+                                 xanchor="center", y=-0.08, yanchor="top", lenmode="pixels", len=260, thickness=8,
+                                 ypad=0, tickvals=[0, 0.5, 1], ticktext=["0: fake", "0.5", "1: real"]))
     every = stride(len(fake), trails)
-    xs, ys = trail_lines([positions[::every] for positions in snapshot.get("trail", [])], fake[::every])
-    fig.add_scatter(x=xs, y=ys, mode="lines", name="trails", line=dict(color=VERMILLION, width=1), opacity=0.35,
-                    hoverinfo="skip")
+    trail_xs, trail_ys = trail_lines([positions[::every] for positions in snapshot.get("trail", [])], fake[::every])
     every = stride(len(fake), arrows)
-    xs, ys = arrow_segments(fake[::every], push[::every], longest=0.12 * (x_max - x_min))
-    fig.add_scatter(x=xs, y=ys, mode="lines", name="G's push", line=dict(color=PUSH_GREY, width=1.2), opacity=0.8,
-                    hoverinfo="skip")
-    real, fake = real[::stride(len(real), points)], fake[::stride(len(fake), points)]
-    fig.add_scatter(x=[p[0] for p in real], y=[p[1] for p in real], mode="markers", name="real data",
-                    marker=dict(color=DARK_GREEN, size=5, line=dict(color="white", width=0.5)))
-    fig.add_scatter(x=[p[0] for p in fake], y=[p[1] for p in fake], mode="markers", name="generated",
-                    marker=dict(color=VERMILLION, size=6, symbol="diamond", line=dict(color=BLACK, width=1)))
-    fig.update_xaxes(range=[x_min, x_max], showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=[y_min, y_max], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
-                     constrain="domain")
+    push_xs, push_ys = arrow_segments(fake[::every], push[::every], longest=0.12 * (x_max - x_min))
+    real = array(snapshot["real"][::stride(len(snapshot["real"]), points)])  # (n, 2)
+    fake = array(fake[::stride(len(fake), points)])  # (n, 2)
+    traces = [heatmap,
+              dict(type="scatter", x=array(trail_xs), y=array(trail_ys), mode="lines", name="trails",
+                   line=dict(color=VERMILLION, width=1), opacity=0.35, hoverinfo="skip"),
+              dict(type="scatter", x=array(push_xs), y=array(push_ys), mode="lines", name="G's push",
+                   line=dict(color=PUSH_GREY, width=1.2), opacity=0.8, hoverinfo="skip"),
+              dict(type="scatter", x=real[:, 0], y=real[:, 1], mode="markers", name="real data",
+                   marker=dict(color=DARK_GREEN, size=5, line=dict(color="white", width=0.5))),
+              dict(type="scatter", x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+                   marker=dict(color=VERMILLION, size=6, symbol="diamond", line=dict(color=BLACK, width=1)))]
     # 440 px, about 300 of them the square plane: in presenter mode (x1.35) the sub-tabs, the buttons above it and
     # the whole figure fit a 720 px screen, and a phone's plane stays about as wide as before
-    styled(fig, f"Step {snapshot['step']:,}: where D says 'real'", height=440)
-    return fig.update_layout(margin=dict(l=36, r=12, t=32, b=104),
-                             legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.24, yanchor="top"))
+    title = f"Step {snapshot['step']:,}: where D says 'real'"
+    layout = merged(merged(square_axes(snapshot["extent"]), look(title, height=440)),
+                    {"margin": {"l": 36, "r": 12, "t": 32, "b": 104},
+                     "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.24, "yanchor": "top"}})
+    return {"data": traces, "layout": layout}
+
+
+def toy_figure(snapshot: dict) -> go.Figure:
+    """The live 2-D GAN's plane (toy_plane) as a figure."""
+    return go.Figure(toy_plane(snapshot))
 
 
 def mesh_lines(points: list) -> tuple[list, list]:
@@ -170,15 +191,11 @@ def manifold_figure(view: dict, points: int = 256) -> go.Figure:
     """The generator's manifold (GAN Lab's view): a grid over its latent space mapped through G and drawn as a warped
     mesh over at most `points` real points; equal shares of the noise fall in every cell, so crowded cells are where G
     draws most."""
-    x_min, x_max, y_min, y_max = view["extent"]
-    real = view["real"][::stride(len(view["real"]), points)]
+    real = array(view["real"][::stride(len(view["real"]), points)])  # (n, 2)
     xs, ys = mesh_lines(view["points"])
-    fig = go.Figure()
-    fig.add_scatter(x=[p[0] for p in real], y=[p[1] for p in real], mode="markers", name="real data",
-                    marker=dict(color=DARK_GREEN, size=4, opacity=0.6), hoverinfo="skip")
-    fig.add_scatter(x=xs, y=ys, mode="lines", name="G(grid of noise)", line=dict(color=BLUE, width=1),
-                    hoverinfo="skip")
-    fig.update_xaxes(range=[x_min, x_max], showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=[y_min, y_max], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
-                     constrain="domain")
-    return below_legend(styled(fig, manifold_title(view), height=560))  # a legend on top covered the subtitle
+    traces = [dict(type="scatter", x=real[:, 0], y=real[:, 1], mode="markers", name="real data",
+                   marker=dict(color=DARK_GREEN, size=4, opacity=0.6), hoverinfo="skip"),
+              dict(type="scatter", x=array(xs), y=array(ys), mode="lines", name="G(grid of noise)",
+                   line=dict(color=BLUE, width=1), hoverinfo="skip")]
+    layout = merged(square_axes(view["extent"]), look(manifold_title(view), height=560))
+    return figure(traces, merged(layout, LEGEND_BELOW))  # a legend on top covered the subtitle

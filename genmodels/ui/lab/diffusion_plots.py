@@ -2,7 +2,19 @@
 import plotly.graph_objects as go
 
 from genmodels.ui.gan.plots import arrow_segments
-from genmodels.ui.plots import BLACK, BLUE, GREEN, GREY, SKY, below_legend, styled
+from genmodels.ui.plots import (
+    BLACK,
+    BLUE,
+    GREEN,
+    GREY,
+    LEGEND_BELOW,
+    SKY,
+    array,
+    figure,
+    look,
+    merged,
+    square_axes,
+)
 
 REAL_COLOR, SAMPLE_COLOR = GREEN, BLUE  # as the GAN's plane beside it: real green, generated blue
 ARROW_COLOR = "#555555"
@@ -11,16 +23,13 @@ SAMPLER_NAMES = {"ddim": "DDIM", "ddpm": "DDPM"}
 
 def xy(points: list) -> dict:
     """A list of [x, y] as scatter's x and y."""
-    return dict(x=[p[0] for p in points], y=[p[1] for p in points])
+    points = array(points).reshape(-1, 2)  # (n, 2)
+    return dict(x=points[:, 0], y=points[:, 1])
 
 
-def square_plane(fig: go.Figure, extent: list) -> go.Figure:
-    """Axes fixed to the extent (x_min, x_max, y_min, y_max) with one unit as long on both."""
-    x_min, x_max, y_min, y_max = extent
-    fig.update_xaxes(range=[x_min, x_max], showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=[y_min, y_max], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
-                     constrain="domain")
-    return fig
+def plane_layout(snap: dict, title: str) -> dict:
+    """A square plane over the snapshot's extent in the app's look, its legend under it."""
+    return merged(merged(square_axes(snap["extent"]), look(title, height=560)), LEGEND_BELOW)
 
 
 def sampler_label(snap: dict) -> str:
@@ -28,15 +37,14 @@ def sampler_label(snap: dict) -> str:
     return f"{SAMPLER_NAMES[snap['sampler']]}, {steps} step{'s' if steps != 1 else ''}"
 
 
-def diffusion_plane_figure(snap: dict) -> go.Figure:
-    """The real points and the model's samples from its fixed noise."""
-    fig = go.Figure()
-    fig.add_scatter(**xy(snap["real"]), mode="markers", name="real data", hoverinfo="skip",
-                    marker=dict(color=REAL_COLOR, size=4, opacity=0.6))
-    fig.add_scatter(**xy(snap["samples"]), mode="markers", name=f"generated ({sampler_label(snap)})",
-                    marker=dict(color=SAMPLE_COLOR, size=5, symbol="x", opacity=0.85))
-    return styled(square_plane(fig, snap["extent"]), f"Step {snap['step']}: real points and diffusion samples",
-                  height=560)
+def diffusion_plane(snap: dict) -> dict:
+    """The real points and the model's samples from its fixed noise, as a figure's dict."""
+    traces = [dict(type="scatter", **xy(snap["real"]), mode="markers", name="real data", hoverinfo="skip",
+                   marker=dict(color=REAL_COLOR, size=4, opacity=0.6)),
+              dict(type="scatter", **xy(snap["samples"]), mode="markers", name=f"generated ({sampler_label(snap)})",
+                   marker=dict(color=SAMPLE_COLOR, size=5, symbol="x", opacity=0.85))]
+    layout = merged(square_axes(snap["extent"]), look(f"Step {snap['step']}: real points and diffusion samples", 560))
+    return {"data": traces, "layout": layout}
 
 
 def diffusion_field_figure(snap: dict) -> go.Figure:
@@ -45,14 +53,13 @@ def diffusion_field_figure(snap: dict) -> go.Figure:
     field, (x_min, x_max, *_) = snap["field"], snap["extent"]
     spacing = (x_max - x_min) / max(int(len(field["x"]) ** 0.5) - 1, 1)
     xs, ys = arrow_segments(field["x"], field["push"], longest=0.9 * spacing)
-    fig = go.Figure()
-    fig.add_scatter(**xy(snap["noised"]), mode="markers", name=f"real points noised to t = {field['t']}",
-                    hoverinfo="skip", marker=dict(color=SKY, size=4, opacity=0.6))
-    fig.add_scatter(x=xs, y=ys, mode="lines", name="push −ε̂(x, t)", hoverinfo="skip",
-                    line=dict(color=ARROW_COLOR, width=1))
+    traces = [dict(type="scatter", **xy(snap["noised"]), mode="markers", name=f"real points noised to t = {field['t']}",
+                   hoverinfo="skip", marker=dict(color=SKY, size=4, opacity=0.6)),
+              dict(type="scatter", x=array(xs), y=array(ys), mode="lines", name="push −ε̂(x, t)", hoverinfo="skip",
+                   line=dict(color=ARROW_COLOR, width=1))]
     title = (f"Step {snap['step']}: the push at t = {field['t']}<br><sup>x_t = {field['signal']:.2f} x_0 + noise "
              f"of std {field['noise_level']:.2f}</sup>")
-    return below_legend(styled(square_plane(fig, snap["extent"]), title, height=560))
+    return figure(traces, plane_layout(snap, title))
 
 
 def diffusion_paths_figure(snap: dict) -> go.Figure:
@@ -62,13 +69,13 @@ def diffusion_paths_figure(snap: dict) -> go.Figure:
     for path in paths:
         xs += [p[0] for p in path] + [None]
         ys += [p[1] for p in path] + [None]
-    fig = go.Figure()
-    fig.add_scatter(**xy(snap["real"]), mode="markers", name="real data", hoverinfo="skip",
-                    marker=dict(color=REAL_COLOR, size=4, opacity=0.35))
-    fig.add_scatter(x=xs, y=ys, mode="lines", name="path", hoverinfo="skip", line=dict(color=GREY, width=1.5))
-    fig.add_scatter(**xy([path[0] for path in paths]), mode="markers", name="noise x_T",
-                    marker=dict(color=BLACK, size=6, symbol="circle-open"))
-    fig.add_scatter(**xy([path[-1] for path in paths]), mode="markers", name="sample x_0",
-                    marker=dict(color=SAMPLE_COLOR, size=7, symbol="x"))
+    traces = [dict(type="scatter", **xy(snap["real"]), mode="markers", name="real data", hoverinfo="skip",
+                   marker=dict(color=REAL_COLOR, size=4, opacity=0.35)),
+              dict(type="scatter", x=array(xs), y=array(ys), mode="lines", name="path", hoverinfo="skip",
+                   line=dict(color=GREY, width=1.5)),
+              dict(type="scatter", **xy([path[0] for path in paths]), mode="markers", name="noise x_T",
+                   marker=dict(color=BLACK, size=6, symbol="circle-open")),
+              dict(type="scatter", **xy([path[-1] for path in paths]), mode="markers", name="sample x_0",
+                   marker=dict(color=SAMPLE_COLOR, size=7, symbol="x"))]
     title = f"Step {snap['step']}: noise to points<br><sup>{sampler_label(snap)}</sup>"
-    return below_legend(styled(square_plane(fig, snap["extent"]), title, height=560))
+    return figure(traces, plane_layout(snap, title))

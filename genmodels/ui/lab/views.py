@@ -17,12 +17,12 @@ from genmodels.lab.requests import (
     train_lab,
 )
 from genmodels.serving import processes
-from genmodels.ui.gan.plots import manifold_figure, toy_figure, training_curves_figure
+from genmodels.ui.gan.plots import manifold_figure, toy_plane, training_curves_figure
 from genmodels.ui.hosting import answers
 from genmodels.ui.lab import plots
-from genmodels.ui.lab.ar_plots import ar_conditionals_figure, ar_plane_figure
+from genmodels.ui.lab.ar_plots import ar_conditionals_figure, ar_plane
 from genmodels.ui.lab.canvas import canvas_image, to_plane
-from genmodels.ui.lab.diffusion_plots import diffusion_field_figure, diffusion_paths_figure, diffusion_plane_figure
+from genmodels.ui.lab.diffusion_plots import diffusion_field_figure, diffusion_paths_figure, diffusion_plane
 
 # What every draw returns, by name; the layout lists its outputs in this order.
 VIEWS = ("diffusion_plane", "autoregressive_plane", "gan_plane", "stats", "progress", "field", "paths",
@@ -90,9 +90,9 @@ def numbers(snapshot: dict) -> dict:
 
 
 PLANES = {  # family -> its samples over the real points, at the lab's size
-    "diffusion": lambda view: plots.sized(diffusion_plane_figure(view), f"Diffusion: step {view['step']:,}"),
-    "autoregressive": lambda view: plots.sized(ar_plane_figure(view), f"Autoregressive: step {view['step']:,}"),
-    "gan": lambda view: plots.sized(toy_figure(view), f"GAN: step {view['step']:,}"),
+    "diffusion": lambda view: plots.sized(diffusion_plane(view), f"Diffusion: step {view['step']:,}"),
+    "autoregressive": lambda view: plots.sized(ar_plane(view), f"Autoregressive: step {view['step']:,}"),
+    "gan": lambda view: plots.sized(toy_plane(view), f"GAN: step {view['step']:,}"),
 }
 
 
