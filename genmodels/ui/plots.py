@@ -70,9 +70,10 @@ def styled(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
     return fig.update_layout(look(title, height))
 
 
-def token_ticks(fig: go.Figure, x: list[int], labels: list[str]) -> None:
-    """Label the x axis with tokens, turned only as far as the chart's width needs, the margin growing to fit them."""
-    fig.update_xaxes(tickmode="array", tickvals=x, ticktext=labels, autotickangles=TOKEN_TICK_ANGLES, automargin=True)
+def token_axis(x: list[int], labels: list[str]) -> dict:
+    """An x axis labelled with tokens, turned only as far as the chart's width needs, the margin growing to fit them."""
+    return {"tickmode": "array", "tickvals": x, "ticktext": labels, "autotickangles": TOKEN_TICK_ANGLES,
+            "automargin": True}
 
 
 def below_legend(fig: go.Figure) -> go.Figure:
@@ -88,24 +89,21 @@ def distribution_figure(candidates: list[dict], title: str = "Next-token distrib
     kept = [c["kept"] for c in candidates]
     outline = [3 if c["sampled"] else 0 for c in candidates]
     hover = [f"{show_token(c['token'])} (id {c['id']})<br>model {c['model_prob']:.2%}<br>adjusted (temperature, "
-             f"top-k, top-p) {c['adjusted_prob']:.2%}<br>{'kept' if c['kept'] else 'removed by top-k / top-p'}" for c in candidates]
-    fig = go.Figure()
+             f"top-k, top-p) {c['adjusted_prob']:.2%}<br>{'kept' if c['kept'] else 'removed by top-k / top-p'}"
+             for c in candidates]
     border = dict(width=outline, color=BLACK)
-    fig.add_bar(x=x, y=[c["model_prob"] for c in candidates], name="model (T = 1)", hovertext=hover,
-                hoverinfo="text", marker=dict(color=[BLUE if k else GREY for k in kept], line=border))
-    # a short name: the legend stays one row on a phone, under the title instead of wrapping over it
-    fig.add_bar(x=x, y=[c["adjusted_prob"] for c in candidates], name="adjusted", hovertext=hover,
-                hoverinfo="text",
-                marker=dict(color=[ORANGE if k else GREY for k in kept], line=border,
-                            pattern=dict(shape=["" if k else "/" for k in kept])))
-    for i, c in enumerate(candidates):
-        if c["sampled"]:
-            fig.add_annotation(x=i, y=max(c["model_prob"], c["adjusted_prob"]), text="sampled", showarrow=True,
-                               arrowhead=2, ay=-30, font=dict(color=BLACK))
-    token_ticks(fig, x, labels)
-    fig.update_yaxes(title="probability", tickformat=".2~%", rangemode="tozero")
-    fig.update_layout(barmode="group", bargap=0.2)
-    return styled(fig, title)
+    traces = [dict(type="bar", x=x, y=[c["model_prob"] for c in candidates], name="model (T = 1)", hovertext=hover,
+                   hoverinfo="text", marker=dict(color=[BLUE if k else GREY for k in kept], line=border)),
+              # a short name: the legend stays one row on a phone, under the title instead of wrapping over it
+              dict(type="bar", x=x, y=[c["adjusted_prob"] for c in candidates], name="adjusted", hovertext=hover,
+                   hoverinfo="text", marker=dict(color=[ORANGE if k else GREY for k in kept], line=border,
+                                                 pattern=dict(shape=["" if k else "/" for k in kept])))]
+    marks = [dict(x=i, y=max(c["model_prob"], c["adjusted_prob"]), text="sampled", showarrow=True, arrowhead=2, ay=-30,
+                  font=dict(color=BLACK)) for i, c in enumerate(candidates) if c["sampled"]]
+    layout = {"annotations": marks, "xaxis": token_axis(x, labels),
+              "yaxis": {"title": {"text": "probability"}, "tickformat": ".2~%", "rangemode": "tozero"},
+              "barmode": "group", "bargap": 0.2}
+    return figure(traces, merged(layout, look(title)))
 
 
 def cumulative_figure(tokens: list[str], probs: list[float], cumulative: list[float], top_p: float,
@@ -115,20 +113,23 @@ def cumulative_figure(tokens: list[str], probs: list[float], cumulative: list[fl
     x = list(range(len(tokens)))
     kept = [i <= crossing_rank for i in x]
     shown = [show_token(t) for t in tokens]
-    fig = go.Figure()
-    fig.add_bar(x=x, y=probs, name="probability", marker=dict(color=[ORANGE if k else GREY for k in kept]),
-                hovertext=[f"{t}: {p:.2%}" for t, p in zip(shown, probs)], hoverinfo="text")
-    fig.add_scatter(x=x, y=cumulative, name="cumulative", mode="lines+markers", line=dict(color=BLUE, width=2))
-    fig.add_hline(y=top_p, line=dict(color=VERMILLION, dash="dash"), annotation_text=f"top-p = {top_p:g}",
-                  annotation_position="bottom right")
+    traces = [dict(type="bar", x=x, y=probs, name="probability",
+                   marker=dict(color=[ORANGE if k else GREY for k in kept]),
+                   hovertext=[f"{t}: {p:.2%}" for t, p in zip(shown, probs)], hoverinfo="text"),
+              dict(type="scatter", x=x, y=cumulative, name="cumulative", mode="lines+markers",
+                   line=dict(color=BLUE, width=2))]
     every = -(-len(x) // MAX_TICK_LABELS)  # up to 60 tokens: label every n-th so the labels never overlap
-    token_ticks(fig, x[::every], shown[::every])
-    fig.update_yaxes(title="probability", tickformat=".0%", range=[0, 1.05])
+    layout = {"shapes": [dict(type="line", x0=0, x1=1, xref="x domain", y0=top_p, y1=top_p, yref="y",
+                              line=dict(color=VERMILLION, dash="dash"))],
+              "annotations": [dict(text=f"top-p = {top_p:g}", showarrow=False, x=1, xanchor="right", xref="x domain",
+                                   y=top_p, yanchor="top", yref="y")],
+              "xaxis": token_axis(x[::every], shown[::every]),
+              "yaxis": {"title": {"text": "probability"}, "tickformat": ".0%", "range": [0, 1.05]}}
     # one short line: a second one met the legend, a longer one was cut on a phone
     kept = crossing_rank + 1
-    if crossing_rank < len(tokens):
-        return styled(fig, f"Top-p: {kept} kept where the total reaches p")
-    return styled(fig, f"Top-p: {kept} kept, more than shown")
+    title = f"Top-p: {kept} kept where the total reaches p" if crossing_rank < len(tokens) else \
+        f"Top-p: {kept} kept, more than shown"
+    return figure(traces, merged(layout, look(title)))
 
 
 def surprisal_figure(tokens: list[str], bits: list[float]) -> go.Figure:
