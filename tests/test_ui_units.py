@@ -2,6 +2,8 @@
 import math
 
 import gradio as gr
+import numpy as np
+import plotly.graph_objects as go
 import pytest
 import torch
 
@@ -71,6 +73,34 @@ def test_a_long_cumulative_chart_labels_few_enough_tokens_to_stay_readable():
     lines = fig.layout.title.text.replace("<sup>", "").replace("</sup>", "").split("<br>")
     assert max(map(len, lines)) <= 50  # each line short enough not to be cut on a narrow chart
     assert fig.data[0].hovertext[59].startswith("t59")  # every token still named on hover
+
+
+def test_merged_lays_changes_over_nested_dicts_and_leaves_both_as_they_were():
+    base = {"margin": {"l": 50, "b": 70}, "title": {"text": "a"}, "height": 360}
+    changes = {"margin": {"b": 130}, "title": "plain", "legend": {"y": 0}}
+    assert plots.merged(base, changes) == {"margin": {"l": 50, "b": 130}, "title": "plain", "height": 360,
+                                           "legend": {"y": 0}}
+    assert base == {"margin": {"l": 50, "b": 70}, "title": {"text": "a"}, "height": 360} and changes["margin"] == {"b": 130}
+
+
+def test_a_figure_built_in_one_go_looks_as_one_built_call_by_call():
+    traces = [dict(type="scatter", x=plots.array([0, 1, None, 2]), y=plots.array([1, 2, None, 3]), mode="lines")]
+    at_once = plots.figure(traces, plots.merged(plots.look("T", height=300), plots.LEGEND_BELOW))
+    by_calls = plots.below_legend(plots.styled(go.Figure(go.Scatter(x=[0, 1, None, 2], y=[1, 2, None, 3],
+                                                                   mode="lines")), "T", height=300))
+    assert at_once.layout == by_calls.layout
+    assert at_once.data[0].x.dtype == np.float32 and np.isnan(at_once.data[0].x[2])  # NaN breaks the line as None did
+
+
+def test_stacked_axes_lay_charts_out_as_make_subplots_does():
+    from plotly.subplots import make_subplots
+
+    from genmodels.ui.lab.plots import stacked_axes
+
+    for rows, spacing in ((1, 0.12), (2, 0.12), (2, 0.2), (3, 0.1)):
+        laid = make_subplots(rows=rows, cols=1, vertical_spacing=spacing).layout
+        for name, axis in stacked_axes(rows, spacing).items():
+            assert laid[name].anchor == axis["anchor"] and np.allclose(laid[name].domain, axis["domain"]), name
 
 
 def test_token_labels_turn_upright_only_when_the_chart_is_too_narrow_for_them():
