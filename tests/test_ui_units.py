@@ -80,7 +80,8 @@ def test_merged_lays_changes_over_nested_dicts_and_leaves_both_as_they_were():
     changes = {"margin": {"b": 130}, "title": "plain", "legend": {"y": 0}}
     assert plots.merged(base, changes) == {"margin": {"l": 50, "b": 130}, "title": "plain", "height": 360,
                                            "legend": {"y": 0}}
-    assert base == {"margin": {"l": 50, "b": 70}, "title": {"text": "a"}, "height": 360} and changes["margin"] == {"b": 130}
+    assert base == {"margin": {"l": 50, "b": 70}, "title": {"text": "a"}, "height": 360}
+    assert changes["margin"] == {"b": 130}
 
 
 def test_a_figure_built_in_one_go_looks_as_one_built_call_by_call():
