@@ -28,11 +28,13 @@ def show_token(token: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown) or "∅"
 
 
-def merged(base: dict, changes: dict) -> dict:
-    """`base` with `changes` laid over it, nested dicts merged key by key (update_layout's rule), neither changed."""
+def merged(base: dict, *changes: dict) -> dict:
+    """`base` with each of `changes` laid over it in turn, nested dicts merged key by key (update_layout's rule); none
+    of them changed."""
     out = dict(base)
-    for key, value in changes.items():
-        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    for change in changes:
+        for key, value in change.items():
+            out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
 
 

@@ -39,7 +39,7 @@ def training_curves_figure(history: dict, title: str, keys=("loss_d", "loss_g", 
             "yaxis2": {"title": {"text": "mean P(real)"}, "overlaying": "y", "side": "right", "range": [0, 1]},
             "xaxis": {"title": {"text": "step"}}}
     # the legend under the chart: four entries wrap over the title in a narrow column
-    return figure(traces, merged(merged(axes, look(title, height=420)), LEGEND_BELOW))
+    return figure(traces, merged(axes, look(title, height=420), LEGEND_BELOW))
 
 
 def latent_norms_figure(linear: list[float], spherical: list[float], typical: float) -> go.Figure:
@@ -152,7 +152,7 @@ def toy_plane(snapshot: dict, arrows: int = 48, trails: int = 128, points: int =
     # 440 px, about 300 of them the square plane: in presenter mode (x1.35) the sub-tabs, the buttons above it and
     # the whole figure fit a 720 px screen, and a phone's plane stays about as wide as before
     title = f"Step {snapshot['step']:,}: where D says 'real'"
-    layout = merged(merged(square_axes(snapshot["extent"]), look(title, height=440)),
+    layout = merged(square_axes(snapshot["extent"]), look(title, height=440),
                     {"margin": {"l": 36, "r": 12, "t": 32, "b": 104},
                      "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.24, "yanchor": "top"}})
     return {"data": traces, "layout": layout}
@@ -197,5 +197,10 @@ def manifold_figure(view: dict, points: int = 256) -> go.Figure:
                    marker=dict(color=DARK_GREEN, size=4, opacity=0.6), hoverinfo="skip"),
               dict(type="scatter", x=array(xs), y=array(ys), mode="lines", name="G(grid of noise)",
                    line=dict(color=BLUE, width=1), hoverinfo="skip")]
-    layout = merged(square_axes(view["extent"]), look(manifold_title(view), height=560))
-    return figure(traces, merged(layout, LEGEND_BELOW))  # a legend on top covered the subtitle
+    layout = merged(square_axes(view["extent"]), look(manifold_title(view), height=560), LEGEND_BELOW)
+    return figure(traces, layout)  # the legend under the mesh: on top it covered the subtitle
+
+
+def snapshot_manifold_figure(snapshot: dict) -> go.Figure:
+    """G's manifold from a toy GAN snapshot's to_dict() (the live GAN's or the lab's GAN's)."""
+    return manifold_figure(snapshot["manifold"] | {key: snapshot[key] for key in ("extent", "real", "step")})

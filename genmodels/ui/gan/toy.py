@@ -15,7 +15,6 @@ from genmodels.gan.toy2d import PRESETS, ToyGAN
 from genmodels.gan.toy_requests import (
     CUSTOM,
     ManifoldRequest,
-    ManifoldResult,
     ToyPartRequest,
     ToyStepRequest,
     preset_of,
@@ -113,8 +112,7 @@ def draw(snapshot, note: str = "") -> tuple:
     curves = plots.training_curves_figure(data["history"], "Losses and D's mean outputs")
     numbers = {k: data[k] for k in ("step", "d_updates", "last", "modes_covered", "n_modes", "in_modes", "distance",
                                     "distance_floor", "diverged", "message")}
-    manifold = plots.manifold_figure(ManifoldResult.of(snapshot).to_json())
-    return plots.toy_figure(data), curves, summary(data, note), numbers, manifold
+    return plots.toy_figure(data), curves, summary(data, note), numbers, plots.snapshot_manifold_figure(data)
 
 
 @answers

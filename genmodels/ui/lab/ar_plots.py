@@ -77,4 +77,4 @@ def ar_conditionals_figure(snap: dict) -> go.Figure:
         dict(type="rect", x0=edges_x[x_bin], x1=edges_x[x_bin + 1], xref="x", y0=0, y1=1, yref="y domain",
              line=dict(color=BLACK, width=2, dash="dot"))]}
     title = look(f"Step {snap['step']}: the model's two distributions and the data's", height=560)
-    return figure(traces, merged(merged(layout, title), LEGEND_BELOW))
+    return figure(traces, merged(layout, title, LEGEND_BELOW))

@@ -29,7 +29,7 @@ def xy(points: list) -> dict:
 
 def plane_layout(snap: dict, title: str) -> dict:
     """A square plane over the snapshot's extent in the app's look, its legend under it."""
-    return merged(merged(square_axes(snap["extent"]), look(title, height=560)), LEGEND_BELOW)
+    return merged(square_axes(snap["extent"]), look(title, height=560), LEGEND_BELOW)
 
 
 def sampler_label(snap: dict) -> str:

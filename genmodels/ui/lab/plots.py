@@ -53,7 +53,7 @@ def progress_figure(snapshot: dict) -> go.Figure:
         {"text": "real data's own", "showarrow": False, "x": 1, "xanchor": "right", "xref": f"x{bottom} domain",
          "y": floor, "yanchor": "bottom", "yref": f"y{bottom}"}]}
     title = look("Every family measured alike", height=440 if mixture else 320)
-    return figure(traces, merged(merged(layout, title), LEGEND_BELOW))
+    return figure(traces, merged(layout, title, LEGEND_BELOW))
 
 
 def sized(plane: dict, title: str) -> go.Figure:

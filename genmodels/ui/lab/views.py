@@ -17,7 +17,7 @@ from genmodels.lab.requests import (
     train_lab,
 )
 from genmodels.serving import processes
-from genmodels.ui.gan.plots import manifold_figure, toy_plane, training_curves_figure
+from genmodels.ui.gan.plots import snapshot_manifold_figure, toy_plane, training_curves_figure
 from genmodels.ui.hosting import answers
 from genmodels.ui.lab import plots
 from genmodels.ui.lab.ar_plots import ar_conditionals_figure, ar_plane
@@ -104,8 +104,7 @@ def planes(views: dict[str, dict]) -> dict:
 INSIDE = {  # family -> its inside views: (view name, figure builder)
     "diffusion": (("field", diffusion_field_figure), ("paths", diffusion_paths_figure)),
     "autoregressive": (("conditionals", ar_conditionals_figure),),
-    "gan": (("manifold", lambda view: manifold_figure(view["manifold"] | {k: view[k] for k in ("extent", "real",
-                                                                                                "step")})),
+    "gan": (("manifold", snapshot_manifold_figure),
             ("gan_curves", lambda view: training_curves_figure(view["history"], "GAN: losses and D's outputs"))),
 }
 
