@@ -81,7 +81,7 @@ def test_rehearsal_runs_every_step_and_packs_the_results(tmp_path):
                  "out/gpujob/report.json", "out/gpujob/text/evaluation.json", "out/gpujob/logs/train-text.log"):
         assert (unpacked / path).is_file(), path
     batching = json.loads((unpacked / "out/gpujob/bench-batching.json").read_text())
-    assert batching["users"] == 2
+    assert batching["users"] == 2 and batching["pixel_assets"] == "data/tiny-run/pixels"  # its tiny model draws
     assert all(batching[family]["batched_over_one_after_another"] > 0 for family in ("text", "diffusion", "pixels"))
     text = json.loads((unpacked / "out/gpujob/bench-text.json").read_text())
     assert text["generation_tokens_per_second"] > 0 and text["fast_path"].startswith("plain")

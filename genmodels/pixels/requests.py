@@ -92,16 +92,18 @@ class PixelResult:
                 "class": None if self.label is None else CLASS_NAMES[self.label], "guidance": self.guidance}
 
 
-def sample_stream(request: PixelRequest) -> Iterator[TokenStep]:
-    """One TokenStep per pixel (784, raster order); its `token` (count,) is that pixel's level in every image."""
+def sample_stream(request: PixelRequest, drawn_by: PixelModel | None = None) -> Iterator[TokenStep]:
+    """One TokenStep per pixel (784, raster order); its `token` (count,) is that pixel's level in every image. The
+    committed model draws, unless `drawn_by` names another (a benchmark's tiny one)."""
     s = request.sampling
-    return pixel_stream(pixel_model().model, request.label, request.count, s.temperature, s.top_k, s.top_p, s.seed,
+    return pixel_stream((drawn_by or pixel_model()).model, request.label, request.count, s.temperature, s.top_k, s.top_p, s.seed,
                         request.guidance)
 
 
-def finished(request: PixelRequest, tokens: torch.Tensor, seconds: float) -> PixelResult:
+def finished(request: PixelRequest, tokens: torch.Tensor, seconds: float,
+             drawn_by: PixelModel | None = None) -> PixelResult:
     """The result of drawing `tokens` (count, 784) for `request` in `seconds`, judged."""
-    model = pixel_model().model
+    model = (drawn_by or pixel_model()).model
     levels = model.config.levels
     images = dequantize(tokens.cpu(), levels).view(request.count, 28, 28)
     return PixelResult(tokens=tokens.cpu(), images=images, judge=judged(to_model_range(images)), seconds=seconds,
@@ -110,11 +112,11 @@ def finished(request: PixelRequest, tokens: torch.Tensor, seconds: float) -> Pix
                        network_evaluations=evaluations_per_image(request.label, request.guidance))
 
 
-def sample(request: PixelRequest) -> PixelResult:
+def sample(request: PixelRequest, drawn_by: PixelModel | None = None) -> PixelResult:
     """The whole drawing at once (sample_stream drained), timed."""
     with timer() as elapsed:
-        tokens = torch.stack([step.token for step in sample_stream(request)], 1).cpu()  # (count, 784)
-    return finished(request, tokens, elapsed.seconds)
+        tokens = torch.stack([step.token for step in sample_stream(request, drawn_by)], 1).cpu()  # (count, 784)
+    return finished(request, tokens, elapsed.seconds, drawn_by)
 
 
 def gray_image(image) -> torch.Tensor:

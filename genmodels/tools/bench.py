@@ -8,6 +8,7 @@ import json
 import os
 import statistics
 import sys
+from pathlib import Path
 
 import torch
 
@@ -159,7 +160,7 @@ BENCHES = {  # name -> run(parsed arguments)
     "gan": lambda args: bench_gan(),
     "lab": lambda args: bench_lab(args.steps or 1000),
     "lab-cover": lambda args: bench_lab_cover(args.steps or 2000),
-    "batching": lambda args: bench_batching(args.users, args.tokens, args.steps or 30),
+    "batching": lambda args: bench_batching(args.users, args.tokens, args.steps or 30, args.pixel_assets),
     "peers": lambda args: bench_peers((args.only,) if args.only else ("text", "diffusion"), steps=args.steps or 50,
                                       repeats=args.repeats),
 }
@@ -177,6 +178,8 @@ def main() -> None:
                         help="DDIM steps: of peers' diffusion comparison (default 50), of batching's requests (on average, "
                              "default 30); lab: training steps per family (default 1000)")
     parser.add_argument("--repeats", type=int, default=5, help="peers: timed rounds of the diffusion comparison")
+    parser.add_argument("--pixel-assets", type=Path, help="batching: the pixel model's folder (default: the committed "
+                        "one in assets/pixels)")
     args = parser.parse_args()
     if args.device:
         os.environ[DEVICE_ENV] = args.device

@@ -7,6 +7,8 @@ that a request alone is not slower through its engine.
 """
 import threading
 import time
+from functools import partial
+from pathlib import Path
 
 import torch
 
@@ -15,6 +17,7 @@ from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.diffusion.requests import DiffusionRequest, diffuse
 from genmodels.pixels.requests import DEFAULT_GUIDANCE, PixelRequest
 from genmodels.pixels.requests import sample as sample_pixels
+from genmodels.pixels.sample import load_pixel_model
 from genmodels.runtime import device_name, percentile, pick_device
 from genmodels.text.requests import GenerateRequest, generate_text
 
@@ -81,8 +84,10 @@ def compare(run, requests: list, work: float, unit: str) -> dict:
                                "engine_over_plain": round(lone_engine["seconds"] / lone_plain["seconds"], 2)}}
 
 
-def bench_batching(users: int = 16, text_tokens: int = 64, diffusion_steps: int = 30) -> dict:
-    """Text, diffusion and pixel requests from `users` at once, through the engines and one after another."""
+def bench_batching(users: int = 16, text_tokens: int = 64, diffusion_steps: int = 30,
+                   pixel_assets: Path | None = None) -> dict:
+    """Text, diffusion and pixel requests from `users` at once, through the engines and one after another; the
+    pixel images drawn by the committed model, or by the one in `pixel_assets` (a rehearsal's tiny one)."""
     device = pick_device()
     result = {"family": "batching", "device": str(device), "device_name": device_name(device),
               "threads": torch.get_num_threads(), "users": users}
@@ -91,7 +96,9 @@ def bench_batching(users: int = 16, text_tokens: int = 64, diffusion_steps: int 
     images = diffusion_requests(users, diffusion_steps)
     result["diffusion"] = compare(diffuse, images, len(images), "requests")
     result["diffusion"]["steps"] = sorted({r.steps for r in images})
-    result["pixels"] = compare(sample_pixels, pixel_requests(users, DEFAULT_GUIDANCE), users, "images")
-    result["pixels_unguided"] = compare(sample_pixels, pixel_requests(users, 1.0), users, "images")
+    draw = partial(sample_pixels, drawn_by=load_pixel_model(pixel_assets)) if pixel_assets else sample_pixels
+    result["pixels"] = compare(draw, pixel_requests(users, DEFAULT_GUIDANCE), users, "images")
+    result["pixels_unguided"] = compare(draw, pixel_requests(users, 1.0), users, "images")
+    result["pixel_assets"] = str(pixel_assets or "assets/pixels")
     result["rows_per_tick"] = {engine.name: dict(sorted(engine.rows_per_tick.items())) for engine in serving.engines()}
     return result

@@ -49,7 +49,8 @@ def training_commands(preset: str, seconds: float) -> dict[str, list[list[str]]]
 
 
 REHEARSAL_SIZES = {  # extra arguments that make a measurement take seconds on a CPU
-    "genmodels.tools.bench batching": ["--users", "2", "--tokens", "4", "--steps", "4", "--threads", "1"],  # the app's
+    "genmodels.tools.bench batching": ["--users", "2", "--tokens", "4", "--steps", "4", "--threads", "1",
+                                       "--pixel-assets", "data/tiny-run/pixels"],  # the tiny pixel model
     "genmodels.tools.bench peers --only diffusion": ["--steps", "4", "--repeats", "1"],
     "genmodels.diffusion.evaluate": ["--per-class", "2", "--unconditional", "10", "--steps", "5"],
     "genmodels.gan.evaluate": ["--samples", "50", "--real", "50"],
