@@ -78,13 +78,16 @@ def measuring_commands(rehearse: bool, work: Path, families=FAMILIES,
     return commands
 
 
-def run_logged(module_args: list[str], log: Path, timeout: float, stdout: Path | None = None) -> dict:
+def run_logged(module_args: list[str], log: Path, timeout: float, stdout: Path | None = None,
+               threads: int | None = None) -> dict:
     """Run `python -m ...` with its output appended to `log`; its stdout goes to `stdout` instead, when given, and
-    is kept only when the command succeeds."""
+    is kept only when the command succeeds. `threads`: its CPU threads, unless OMP_NUM_THREADS is set already."""
     started = time.perf_counter()
     partial = stdout.with_name(stdout.name + ".partial") if stdout else None
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "10",
            "PYTHONPATH": os.pathsep.join(carried_packages() + [os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    if threads and "OMP_NUM_THREADS" not in os.environ:
+        env["OMP_NUM_THREADS"] = str(threads)
     with open(log, "a") as err:
         err.write(f"$ python -m {' '.join(module_args)}\n")
         err.flush()
@@ -108,12 +111,16 @@ def run_logged(module_args: list[str], log: Path, timeout: float, stdout: Path |
 
 
 def train_all(preset: str, seconds: float, logs: Path, families=FAMILIES) -> list[dict]:
-    """The training commands of `families`, the families in parallel threads; one record per command."""
+    """The training commands of `families`, the families in parallel threads, each with its share of the CPU cores
+    (torch's default of every core each made four trainings on two cores wait on each other's threads, three times
+    slower); one record per command."""
     records: list[dict] = []
+    share = max(1, (os.cpu_count() or 1) // len(families))
 
     def family(name: str, commands: list[list[str]]):
         for command in commands:
-            records.append(run_logged(command, logs / f"train-{name}.log", timeout=seconds + 300) | {"family": name})
+            records.append(run_logged(command, logs / f"train-{name}.log", timeout=seconds + 300, threads=share)
+                           | {"family": name})
 
     threads = [threading.Thread(target=family, args=(name, commands))
                for name, commands in training_commands(preset, seconds).items() if name in families]
