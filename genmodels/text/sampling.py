@@ -26,8 +26,11 @@ def per_row(value, logits: torch.Tensor, dtype: torch.dtype | None = None) -> to
 def apply_temperature(logits: torch.Tensor, temperature) -> torch.Tensor:
     """logits / T; T = 0 is the limit T -> 0: only the argmax survives (first one on ties), no division.
     T is a number, or one per row (a batch of requests with their own settings)."""
-    if isinstance(temperature, (int, float)) and temperature < 0:
-        raise ValueError("temperature must be >= 0")
+    if isinstance(temperature, (int, float)):
+        if temperature < 0:
+            raise ValueError("temperature must be >= 0")
+        if temperature == 1:  # x / 1 is x: the same logits, without a pass over them
+            return logits
     t = per_row(temperature, logits)  # (...)
     greedy = t == 0
     scaled = logits / torch.where(greedy, 1.0, t)[..., None]
@@ -41,8 +44,11 @@ def apply_temperature(logits: torch.Tensor, temperature) -> torch.Tensor:
 def apply_top_k(logits: torch.Tensor, k) -> torch.Tensor:
     """Keep the k largest logits (ties with the k-th are kept); k = 0 or k >= V turns it off. k: a number or one
     per row."""
-    if isinstance(k, int) and k < 0:
-        raise ValueError("top_k must be >= 0")
+    if isinstance(k, int):
+        if k < 0:
+            raise ValueError("top_k must be >= 0")
+        if k == 0:
+            return logits
     k = per_row(k, logits, torch.long)  # (...)
     on = (k > 0) & (k < logits.shape[-1])
     if not on.any():
@@ -71,8 +77,11 @@ def apply_top_p(logits: torch.Tensor, p) -> torch.Tensor:
     probability reaches p; the token that crosses p is kept, and at least one token always survives.
     p: a number or one per row. Rows are ranked over their NUCLEUS_GUESS most likely tokens first, and fully sorted
     only where those fall short of p (sorting the whole vocabulary costs ten times more)."""
-    if isinstance(p, (int, float)) and not 0 < p <= 1:
-        raise ValueError("top_p must be in (0, 1]")
+    if isinstance(p, (int, float)):
+        if not 0 < p <= 1:
+            raise ValueError("top_p must be in (0, 1]")
+        if p == 1:
+            return logits
     vocab = logits.shape[-1]
     p = per_row(p, logits).reshape(-1, 1)  # (R, 1)
     on = p < 1
@@ -127,8 +136,8 @@ class TokenStep:
 
     @cached_property
     def probs(self) -> torch.Tensor:
-        """(B, V) the adjusted distribution the token was drawn from."""
-        return self.adjusted.softmax(dim=-1)
+        """(B, V) the adjusted distribution the token was drawn from (the model's, where no rule changed a logit)."""
+        return self.raw_probs if self.adjusted is self.logits else self.adjusted.softmax(dim=-1)
 
     @cached_property
     def kept(self) -> torch.Tensor:
@@ -138,7 +147,7 @@ class TokenStep:
     @cached_property
     def entropy_bits(self) -> torch.Tensor:
         """(B,) entropy of the adjusted distribution."""
-        return entropy_bits(self.probs)
+        return self.raw_entropy_bits if self.probs is self.raw_probs else entropy_bits(self.probs)
 
     @cached_property
     def raw_entropy_bits(self) -> torch.Tensor:
