@@ -95,9 +95,8 @@ class PixelResult:
 def sample_stream(request: PixelRequest, drawn_by: PixelModel | None = None) -> Iterator[TokenStep]:
     """One TokenStep per pixel (784, raster order); its `token` (count,) is that pixel's level in every image. The
     committed model draws, unless `drawn_by` names another (a benchmark's tiny one)."""
-    s = request.sampling
-    return pixel_stream((drawn_by or pixel_model()).model, request.label, request.count, s.temperature, s.top_k, s.top_p, s.seed,
-                        request.guidance)
+    s, model = request.sampling, (drawn_by or pixel_model()).model
+    return pixel_stream(model, request.label, request.count, s.temperature, s.top_k, s.top_p, s.seed, request.guidance)
 
 
 def finished(request: PixelRequest, tokens: torch.Tensor, seconds: float,

@@ -156,8 +156,8 @@ class TokenEngine(Engine):
                 return TokenStep(state.index, logits[drawn_rows(jobs[0])], state.temperature, state.top_k, state.top_p)
             states = [job.state for job, _ in self.owners]  # each row's job's settings
             settings = {name: [getattr(state, name) for state in states] for name in ("temperature", "top_k", "top_p")}
-            # a setting every row shares goes as one number: the rules then skip what changes nothing (T = 1, no
-            # top-k, p = 1), and a tick makes fewer calls into torch, each a wait for Python's lock under load
+            # a setting every row shares goes as one number, so the rules skip what changes nothing (T = 1, no top-k,
+            # p = 1) as they do for a request alone
             per_row = {name: values[0] if len(set(values)) == 1 else torch.tensor(values, device=self.device)
                        for name, values in settings.items()}
             return TokenStep(-1, logits, **per_row).compute_all()

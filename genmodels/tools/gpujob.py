@@ -112,8 +112,8 @@ def run_logged(module_args: list[str], log: Path, timeout: float, stdout: Path |
 
 def train_all(preset: str, seconds: float, logs: Path, families=FAMILIES) -> list[dict]:
     """The training commands of `families`, the families in parallel threads, each with its share of the CPU cores
-    (torch's default of every core each made four trainings on two cores wait on each other's threads, three times
-    slower); one record per command."""
+    (with torch's default of a thread per core each, trainings side by side wait on each other's threads); one
+    record per command."""
     records: list[dict] = []
     share = max(1, (os.cpu_count() or 1) // len(families))
 
