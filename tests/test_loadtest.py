@@ -29,3 +29,8 @@ def test_percentiles_and_summary():
     summary = loadtest.summarize(calls, seconds=3)
     assert summary["requests"] == 4 and summary["errors"] == 1 and summary["requests_per_second"] == 1
     assert summary["p50_s"] == 2 and summary["error_samples"] == ["AppError: busy"]
+
+
+def test_students_who_cannot_open_the_app_stop_the_run_with_a_clear_message():
+    with pytest.raises(RuntimeError, match="2 of 2 students could not open the app"):
+        loadtest.connected(f"http://127.0.0.1:{loadtest.free_port()}", users=2, timeout=1.5)

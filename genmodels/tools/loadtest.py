@@ -1,9 +1,10 @@
 """A classroom load test: `python -m genmodels.tools.loadtest [--users 30 --seconds 60] [--url URL] [--batching]`.
 
-Simulated students (threads, each with its own gradio_client session) call every public endpoint in a mix for a
-bounded time, pausing to read each answer, against a launched app (started here on a free 127.0.0.1 port unless
---url is given). Prints throughput, p50 / p95 latency and errors as JSON, overall and per endpoint. --batching runs
-the same classroom twice in one run, with the batching engines off (GENMODELS_BATCHING=0) and then on.
+Simulated students (threads, each with its own gradio_client session, all opened before the clock starts) call
+every public endpoint in a mix for a bounded time, pausing to read each answer, against a launched app (started
+here on a free 127.0.0.1 port unless --url is given). Prints throughput, p50 / p95 latency and errors as JSON,
+overall and per endpoint. --batching runs the same classroom twice in one run, with the batching engines off
+(GENMODELS_BATCHING=0) and then on.
 Needs the dev requirements (gradio_client).
 """
 import argparse
@@ -80,12 +81,36 @@ def endpoint_mix(rng: random.Random) -> list[tuple[float, str, dict]]:
     ]
 
 
-def student(url: str, deadline: float, think_seconds: float, seed: int, calls: list, lock: threading.Lock) -> None:
-    """Click endpoints until the deadline, one at a time, resting about `think_seconds` between answers."""
+def connected(url: str, users: int, timeout: float = 120) -> list:
+    """One gradio_client session per student, opened all at once, as a class loads the page before its first click.
+    A session's set-up (the app's config and API description, fetched and parsed in this process) is no request's
+    latency, yet inside the first timed call it was counted as one (docs/performance.md)."""
     from gradio_client import Client
 
+    clients, deadline = [None] * users, time.monotonic() + timeout
+
+    def connect(i: int) -> None:
+        while clients[i] is None and time.monotonic() < deadline:
+            try:
+                clients[i] = Client(url, verbose=False)
+            except Exception:  # noqa: BLE001 - a busy server can time out a page load: try again until the deadline
+                time.sleep(1)
+
+    threads = [threading.Thread(target=connect, args=(i,), daemon=True) for i in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if None in clients:
+        raise RuntimeError(f"{clients.count(None)} of {users} students could not open the app in {timeout:.0f} s")
+    return clients
+
+
+def student(client, deadline: float, think_seconds: float, seed: int, calls: list, lock: threading.Lock) -> None:
+    """Click endpoints through `client` until the deadline, one at a time, resting about `think_seconds` between
+    answers."""
     rng = random.Random(seed)
-    client, trained = None, set()
+    trained = set()
     while time.monotonic() < deadline:
         weights, names, arguments = zip(*endpoint_mix(rng))
         index = rng.choices(range(len(names)), weights)[0]
@@ -94,7 +119,6 @@ def student(url: str, deadline: float, think_seconds: float, seed: int, calls: l
         trained.add(names[index])
         started = time.monotonic()
         try:
-            client = client or Client(url, verbose=False)  # a busy server can time out the first page load too
             client.predict(**arguments[index], api_name=f"/{names[index]}")
             error = None
         except Exception as err:  # noqa: BLE001 - every failure is counted and reported, never raised
@@ -132,10 +156,12 @@ def summarize(calls: list[dict], seconds: float) -> dict:
 
 
 def drive(url: str, users: int, seconds: float, think_seconds: float) -> dict:
-    """Run `users` students against `url` for `seconds`; requests still running at the deadline are waited for."""
+    """Run `users` students against `url` for `seconds`, timed from once all are connected; requests still running
+    at the deadline are waited for."""
     calls, lock = [], threading.Lock()
+    clients = connected(url, users)
     started = time.monotonic()
-    threads = [threading.Thread(target=student, args=(url, started + seconds, think_seconds, i, calls, lock),
+    threads = [threading.Thread(target=student, args=(clients[i], started + seconds, think_seconds, i, calls, lock),
                                 daemon=True) for i in range(users)]
     for thread in threads:
         thread.start()
