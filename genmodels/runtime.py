@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 DEVICE_ENV = "GENMODELS_DEVICE"
+CORES = len(os.sched_getaffinity(0))  # the cores this process may run on
 
 
 def pick_device() -> torch.device:

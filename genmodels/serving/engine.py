@@ -10,11 +10,10 @@ with the most rows fails and the others step at the next tick.
 There is no worker thread: a caller waiting for its next record runs ticks itself, for every job, unless another
 caller is running them (for a turn of TURN_S while other callers wait, so they wake once per turn). A lone request
 steps on its own thread as it would without the engine (torch's OpenMP threads belong to the thread that calls, and a
-second thread made the same layers run slower), and under load whichever caller is free drives the ticks. A tick that fails outside those two phases (a bug) fails
-every job it held with a clear message and leaves the engine empty and serving; no caller waits forever, since
-each record has a deadline.
+second thread made the same layers run slower), and under load whichever caller is free drives the ticks. A tick
+that fails outside those two phases (a bug) fails every job it held with a clear message and leaves the engine empty
+and serving; no caller waits forever, since each record has a deadline.
 """
-import os
 import queue
 import threading
 import time
@@ -25,11 +24,11 @@ from typing import Any, Iterator
 import torch
 
 from genmodels.errors import RequestError
+from genmodels.runtime import CORES
 
 RECORD_TIMEOUT_S = 120.0  # a caller that waits this long for its next record gives up with a clear message
 TURN_S = 0.1  # a caller that ticks for others keeps ticking this long (see Engine.drive)
 FINISHED = object()  # the record after a job's last one
-CORES = len(os.sched_getaffinity(0))
 SHARED_TICK_ROWS = 8  # a CPU tick of at least this many rows from two or more jobs is split across the cores
 
 

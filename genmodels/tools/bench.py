@@ -19,6 +19,7 @@ from genmodels.gan.latent import interpolation_path, sample_latents
 from genmodels.gan.pretrained import generate, load_gan
 from genmodels.gan.toy2d import PRESETS, ToyGAN
 from genmodels.gan.toy_requests import REDRAW_EVERY
+from genmodels.pixels.sample import ASSET_DIR as PIXEL_ASSETS
 from genmodels.runtime import DEVICE_ENV, device_name, make_generator, timer
 from genmodels.text.pretrained import load_text_model
 from genmodels.text.sampling import generate_tokens, next_token_logits, sample_tokens
@@ -175,11 +176,11 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=64, help="batching: tokens per text request")
     parser.add_argument("--only", choices=("text", "diffusion"), help="peers: compare only this family")
     parser.add_argument("--steps", type=int, default=None,
-                        help="DDIM steps: of peers' diffusion comparison (default 50), of batching's requests (on average, "
-                             "default 30); lab: training steps per family (default 1000)")
+                        help="DDIM steps: of peers' diffusion comparison (default 50), of batching's requests (on "
+                             "average, default 30); lab: training steps per family (default 1000)")
     parser.add_argument("--repeats", type=int, default=5, help="peers: timed rounds of the diffusion comparison")
-    parser.add_argument("--pixel-assets", type=Path, help="batching: the pixel model's folder (default: the committed "
-                        "one in assets/pixels)")
+    parser.add_argument("--pixel-assets", type=Path, default=PIXEL_ASSETS,
+                        help="batching: the pixel model's folder (default: the committed one in assets/pixels)")
     args = parser.parse_args()
     if args.device:
         os.environ[DEVICE_ENV] = args.device

@@ -15,9 +15,10 @@ import torch
 from genmodels import serving
 from genmodels.data.fashion_mnist import CLASS_NAMES
 from genmodels.diffusion.requests import DiffusionRequest, diffuse
+from genmodels.paths import shown
 from genmodels.pixels.requests import DEFAULT_GUIDANCE, PixelRequest
 from genmodels.pixels.requests import sample as sample_pixels
-from genmodels.pixels.sample import load_pixel_model
+from genmodels.pixels.sample import ASSET_DIR, load_pixel_model
 from genmodels.runtime import device_name, percentile, pick_device
 from genmodels.text.requests import GenerateRequest, generate_text
 
@@ -85,7 +86,7 @@ def compare(run, requests: list, work: float, unit: str) -> dict:
 
 
 def bench_batching(users: int = 16, text_tokens: int = 64, diffusion_steps: int = 30,
-                   pixel_assets: Path | None = None) -> dict:
+                   pixel_assets: Path = ASSET_DIR) -> dict:
     """Text, diffusion and pixel requests from `users` at once, through the engines and one after another; the
     pixel images drawn by the committed model, or by the one in `pixel_assets` (a rehearsal's tiny one)."""
     device = pick_device()
@@ -96,9 +97,9 @@ def bench_batching(users: int = 16, text_tokens: int = 64, diffusion_steps: int 
     images = diffusion_requests(users, diffusion_steps)
     result["diffusion"] = compare(diffuse, images, len(images), "requests")
     result["diffusion"]["steps"] = sorted({r.steps for r in images})
-    draw = partial(sample_pixels, drawn_by=load_pixel_model(pixel_assets)) if pixel_assets else sample_pixels
+    draw = partial(sample_pixels, drawn_by=load_pixel_model(pixel_assets))
     result["pixels"] = compare(draw, pixel_requests(users, DEFAULT_GUIDANCE), users, "images")
     result["pixels_unguided"] = compare(draw, pixel_requests(users, 1.0), users, "images")
-    result["pixel_assets"] = str(pixel_assets or "assets/pixels")
+    result["pixel_assets"] = shown(pixel_assets)
     result["rows_per_tick"] = {engine.name: dict(sorted(engine.rows_per_tick.items())) for engine in serving.engines()}
     return result

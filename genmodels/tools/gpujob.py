@@ -31,6 +31,7 @@ from pathlib import Path
 
 from genmodels.data.fashion_mnist import FETCH_HINT, find_data_dir
 from genmodels.data.shakespeare import DATA_DIR as SHAKESPEARE_DIR
+from genmodels.runtime import CORES
 
 FAMILIES = ("text", "diffusion", "pixels", "gan")
 PYDEPS = Path("data/pydeps")  # wheels carried to the GPU machine: diffusers (for `bench peers`) and what it needs
@@ -115,7 +116,7 @@ def train_all(preset: str, seconds: float, logs: Path, families=FAMILIES) -> lis
     (with torch's default of a thread per core each, trainings side by side wait on each other's threads); one
     record per command."""
     records: list[dict] = []
-    share = max(1, (os.cpu_count() or 1) // len(families))
+    share = max(1, CORES // len(families))
 
     def family(name: str, commands: list[list[str]]):
         for command in commands:

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -87,20 +88,18 @@ def connected(url: str, users: int, timeout: float = 120) -> list:
     latency, yet inside the first timed call it was counted as one (docs/performance.md)."""
     from gradio_client import Client
 
-    clients, deadline = [None] * users, time.monotonic() + timeout
+    deadline = time.monotonic() + timeout
 
-    def connect(i: int) -> None:
-        while clients[i] is None and time.monotonic() < deadline:
+    def connect(_):
+        while time.monotonic() < deadline:
             try:
-                clients[i] = Client(url, verbose=False)
+                return Client(url, verbose=False)
             except Exception:  # noqa: BLE001 - a busy server can time out a page load: try again until the deadline
                 time.sleep(1)
+        return None
 
-    threads = [threading.Thread(target=connect, args=(i,), daemon=True) for i in range(users)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(users) as pool:
+        clients = list(pool.map(connect, range(users)))
     if None in clients:
         raise RuntimeError(f"{clients.count(None)} of {users} students could not open the app in {timeout:.0f} s")
     return clients
