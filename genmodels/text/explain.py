@@ -85,16 +85,16 @@ class StepView:
 def view_step(tm: TextModel, step: TokenStep, row: int = 0, top_n: int = 20) -> StepView:
     """Summarize row `row` of a TokenStep."""
     token_id = int(step.token[row])
-    return StepView(
-        token_id=token_id,
-        token=token_texts(tm.tokenizer, [token_id])[0],
-        model_prob=step.raw_probs[row, token_id].item(),
-        adjusted_prob=step.probs[row, token_id].item(),
-        entropy_bits=step.entropy_bits[row].item(),
-        model_entropy_bits=step.raw_entropy_bits[row].item(),
-        candidates_left=int(step.candidates[row]),
-        candidates=candidate_rows(tm, step.raw_probs[row], step.probs[row], step.kept[row], token_id, top_n),
-    )
+    token = token_texts(tm.tokenizer, [token_id])[0]
+    model_prob, adjusted_prob = step.raw_probs[row, token_id].item(), step.probs[row, token_id].item()
+    if top_n:
+        candidates = candidate_rows(tm, step.raw_probs[row], step.probs[row], step.kept[row], token_id, top_n)
+    else:  # the drawn token alone, from what is read above: a token can only be drawn if it survived the rules
+        candidates = [{"id": token_id, "token": token, "model_prob": model_prob, "adjusted_prob": adjusted_prob,
+                       "kept": True, "sampled": True}]
+    return StepView(token_id=token_id, token=token, model_prob=model_prob, adjusted_prob=adjusted_prob,
+                    entropy_bits=step.entropy_bits[row].item(), model_entropy_bits=step.raw_entropy_bits[row].item(),
+                    candidates_left=int(step.candidates[row]), candidates=candidates)
 
 
 def view_settings(tm: TextModel, logits: torch.Tensor, temperature: float, top_k: int, top_p: float,

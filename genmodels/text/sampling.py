@@ -16,11 +16,28 @@ from genmodels.text.gpt import GPT
 
 
 NUCLEUS_GUESS = 256  # top-p first looks among this many most likely tokens, and sorts all only if they fall short
+SMALLEST_NORMAL = torch.finfo(torch.float32).tiny  # the entropy's log reads p = 0 as this: 0 log 0 = 0, not nan
 
 
 def per_row(value, logits: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
     """A setting for each row of logits (..., V): a number repeated, or a tensor (...) of one per row, as it is."""
     return torch.as_tensor(value, dtype=dtype or logits.dtype, device=logits.device).expand(logits.shape[:-1])
+
+
+def first_argmax(x: torch.Tensor, keepdim: bool = False) -> torch.Tensor:
+    """The index of each row's largest value, the first on ties, as argmax gives it; max finds it faster on the
+    CPU."""
+    return x.max(dim=-1, keepdim=keepdim).indices
+
+
+def on_rows(rule, logits: torch.Tensor, on: torch.Tensor, *settings: torch.Tensor) -> torch.Tensor:
+    """rule(logits, *settings) on the rows where `on` (...) is true, the others as they are: a rule's sort or
+    argmax, most of its cost, runs on those rows alone (each row's result does not depend on the others)."""
+    if bool(on.all()):
+        return rule(logits, *settings)
+    changed = logits.clone()
+    changed[on] = rule(logits[on], *[setting[on] for setting in settings])
+    return changed
 
 
 def apply_temperature(logits: torch.Tensor, temperature) -> torch.Tensor:
@@ -33,12 +50,16 @@ def apply_temperature(logits: torch.Tensor, temperature) -> torch.Tensor:
             return logits
     t = per_row(temperature, logits)  # (...)
     greedy = t == 0
-    scaled = logits / torch.where(greedy, 1.0, t)[..., None]
+    scaled = logits / torch.where(greedy, 1.0, t)[..., None]  # a greedy row's logits as they are
     if not greedy.any():
         return scaled
-    top = logits.argmax(dim=-1, keepdim=True)
-    only_top = torch.full_like(logits, float("-inf")).scatter(-1, top, logits.gather(-1, top))
-    return torch.where(greedy[..., None], only_top, scaled)
+    return on_rows(only_the_top, scaled, greedy)
+
+
+def only_the_top(logits: torch.Tensor) -> torch.Tensor:
+    """-inf everywhere but at each row's first argmax."""
+    top = first_argmax(logits, keepdim=True)
+    return torch.full_like(logits, float("-inf")).scatter(-1, top, logits.gather(-1, top))
 
 
 def apply_top_k(logits: torch.Tensor, k) -> torch.Tensor:
@@ -53,10 +74,14 @@ def apply_top_k(logits: torch.Tensor, k) -> torch.Tensor:
     on = (k > 0) & (k < logits.shape[-1])
     if not on.any():
         return logits
-    largest = int(k[on].max())
-    values = torch.topk(logits, largest, dim=-1).values  # (..., largest) in descending order
-    kth = values.gather(-1, (k.clamp(1, largest) - 1)[..., None])  # (..., 1)
-    return logits.masked_fill(on[..., None] & (logits < kth), float("-inf"))
+    return on_rows(keep_top_k, logits, on, k)
+
+
+def keep_top_k(logits: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Each row's k (...) largest logits and the ties of the k-th; -inf elsewhere."""
+    values = torch.topk(logits, int(k.max()), dim=-1).values  # (..., largest k) in descending order
+    kth = values.gather(-1, (k - 1)[..., None])  # (..., 1)
+    return logits.masked_fill(logits < kth, float("-inf"))
 
 
 def nucleus(probs: torch.Tensor, p: torch.Tensor, ranked: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,17 +107,22 @@ def apply_top_p(logits: torch.Tensor, p) -> torch.Tensor:
             raise ValueError("top_p must be in (0, 1]")
         if p == 1:
             return logits
-    vocab = logits.shape[-1]
-    p = per_row(p, logits).reshape(-1, 1)  # (R, 1)
+    p = per_row(p, logits)  # (...)
     on = p < 1
     if not on.any():
         return logits
-    probs = logits.softmax(dim=-1).reshape(-1, vocab)  # (R, V)
+    return on_rows(keep_nucleus, logits, on, p)
+
+
+def keep_nucleus(logits: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """Each row's nucleus for its p (...); -inf elsewhere."""
+    vocab = logits.shape[-1]
+    probs, p = logits.softmax(dim=-1).reshape(-1, vocab), p.reshape(-1, 1)  # (R, V), (R, 1)
     keep, reached = nucleus(probs, p, min(NUCLEUS_GUESS, vocab))
-    short = (on & ~reached)[:, 0]  # (R,)
+    short = ~reached[:, 0]  # (R,)
     if short.any():
         keep[short] = nucleus(probs[short], p[short], vocab)[0]
-    return logits.masked_fill((~keep & on).view(logits.shape), float("-inf"))
+    return logits.masked_fill(~keep.view(logits.shape), float("-inf"))
 
 
 def adjust_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:
@@ -106,9 +136,9 @@ def check_settings(temperature: float, top_k: int, top_p: float) -> None:
 
 
 def entropy_bits(probs: torch.Tensor) -> torch.Tensor:
-    """Shannon entropy -sum p log2 p over the last dimension (0 log 0 = 0); xlogy's natural log, then to bits, since
-    log2 over a vocabulary costs ten times more on the CPU."""
-    return -torch.special.xlogy(probs, probs).sum(dim=-1) / math.log(2)
+    """Shannon entropy -sum p log2 p over the last dimension (0 log 0 = 0); the natural log, then to bits, and not
+    xlogy, whose log is not vectorized on the CPU."""
+    return -(probs * probs.clamp_min(SMALLEST_NORMAL).log()).sum(dim=-1) / math.log(2)
 
 
 DISTRIBUTIONS = ("adjusted", "raw_probs", "probs", "kept", "entropy_bits", "raw_entropy_bits", "candidates")
@@ -142,7 +172,7 @@ class TokenStep:
     @cached_property
     def kept(self) -> torch.Tensor:
         """(B, V) bool, tokens that survived temperature / top-k / top-p."""
-        return torch.isfinite(self.adjusted)
+        return self.adjusted.isneginf().logical_not()  # the rules remove with -inf, and isfinite makes four passes
 
     @cached_property
     def entropy_bits(self) -> torch.Tensor:
@@ -168,19 +198,21 @@ class TokenStep:
     def rows(self, rows: slice | torch.Tensor, index: int, temperature: float, top_k: int,
              top_p: float) -> "TokenStep":
         """Rows `rows` as a step of their own, keeping the distributions computed so far (a cached_property reads
-        the instance's dict first, so handing them over is setting it)."""
+        the instance's dict first, so handing them over is setting it) and the tokens drawn."""
         part = TokenStep(index, self.logits[rows], temperature, top_k, top_p)
         part.__dict__.update({name: value[rows] for name, value in vars(self).items() if name in DISTRIBUTIONS})
+        if self.token is not None:
+            part.token = self.token[rows]
         return part
 
     def draw(self, generator: torch.Generator | None) -> "TokenStep":
         """Draw each row's token: the argmax at T = 0 (no random number used), else torch.multinomial's one-sample
         rule written out (the argmax of p / q, q ~ Exp(1) per token): the same draws from the same generator."""
         if self.temperature == 0:
-            self.token = self.logits.argmax(dim=-1)  # (B,)
+            self.token = first_argmax(self.logits)  # (B,)
         else:
             noise = torch.empty_like(self.probs).exponential_(generator=generator)  # (B, V)
-            self.token = (self.probs / noise).argmax(dim=-1)  # (B,)
+            self.token = first_argmax(self.probs / noise)  # (B,)
         return self
 
 
