@@ -15,6 +15,7 @@ from genmodels.pixels.model import PixelConfig, PixelTransformer, class_token
 from genmodels.runtime import make_generator
 from genmodels.serving import denoising
 from genmodels.serving import engine as engine_module
+from genmodels.serving import tokens as tokens_module
 from genmodels.serving.engine import Engine, Job
 from genmodels.serving.tokens import TRACED_ENV, TokenEngine
 from genmodels.text.gpt import GPT, GPTConfig, KVCache
@@ -210,6 +211,25 @@ def test_a_failing_request_fails_alone(tiny_gpt):
     assert isinstance(results[1], ValueError) and "top_k" in str(results[1])
     alone = tokens_of(generate_tokens(tiny_gpt, *good, make_generator(1)))
     assert torch.equal(results[0], alone) and torch.equal(results[2], alone)
+
+
+@pytest.mark.parametrize("noise_elsewhere", [0, 10**9])
+def test_jobs_that_join_together_fail_alone_when_their_prompt_or_draw_fails(tiny_gpt, noise_elsewhere, monkeypatch):
+    """Four jobs join at one tick, so their prompts are read on both cores and their noise drawn at once (on the
+    engine's helper thread, or on the ticking one): one whose prompt holds a token outside the vocabulary fails as
+    it starts, one whose generator cannot draw fails at its first token, and the two others draw what they draw
+    alone."""
+    monkeypatch.setattr(engine_module, "CORES", 2)
+    monkeypatch.setattr(tokens_module, "NOISE_ELSEWHERE", noise_elsewhere)
+    engine = TokenEngine(tiny_gpt, tiny_gpt.config, capacity=8, name="test")
+    good = ([5, 6, 7], 12, 0.8, 0, 0.95)
+    streams = [engine.generate(*good, make_generator(1)), engine.generate([5, 999], 12, 0.8, 0, 0.95),
+               engine.generate(*good, "not a generator"), engine.generate([9], 12, 1.3, 5, 0.9, make_generator(2))]
+    results = in_threads([lambda s=stream: tokens_of(s) for stream in streams])  # all four wait: they join together
+    assert isinstance(results[1], IndexError) and isinstance(results[2], TypeError)
+    assert torch.equal(results[0], tokens_of(generate_tokens(tiny_gpt, *good, make_generator(1))))
+    assert torch.equal(results[3], tokens_of(generate_tokens(tiny_gpt, [9], 12, 1.3, 5, 0.9, make_generator(2))))
+    assert max(engine.rows_per_tick) == 3 and rows_freed(engine)
 
 
 class Counting(Engine):

@@ -49,11 +49,16 @@ def row_parts(rows: int) -> list[slice]:
     return [slice(start, start + size) for start in range(0, rows, size)]
 
 
-def on_every_core(helpers: ThreadPoolExecutor, run, parts: list[tuple]) -> torch.Tensor:
-    """run(*part) for each part, the first on this thread and the others on `helpers`, joined in part order."""
+def each_on_a_core(helpers: ThreadPoolExecutor, run, parts: list[tuple]) -> list:
+    """run(*part) for each part, the first on this thread and the others on `helpers`; the results in part order."""
     pending = [helpers.submit(run, *part) for part in parts[1:]]
     first = run(*parts[0])
-    return torch.cat([first, *[part.result() for part in pending]])
+    return [first, *[part.result() for part in pending]]
+
+
+def on_every_core(helpers: ThreadPoolExecutor, run, parts: list[tuple]) -> torch.Tensor:
+    """each_on_a_core's tensors joined in part order."""
+    return torch.cat(each_on_a_core(helpers, run, parts))
 
 
 class Job:
@@ -139,6 +144,14 @@ class Engine:
     def advance(self, job: Job, outputs: Any) -> None:
         """Apply the job's own rule to its part of `outputs`, emit its record, finish it when it is done."""
         raise NotImplementedError
+
+    def advance_jobs(self, jobs: list[Job], outputs: Any) -> None:
+        """advance every job of the tick; one that raises fails alone (a subclass may first do what all share)."""
+        for job in jobs:
+            try:
+                self.advance(job, outputs)
+            except Exception as error:
+                job.fail(error)
 
     def release(self, job: Job) -> None:
         """Give back the job's rows."""
@@ -231,7 +244,11 @@ class Engine:
                     free -= job.rows
                 elif job is self.waiting[0] and time.monotonic() - job.submitted > 2.0:
                     break  # the oldest has waited long enough: later, smaller jobs wait behind it
-        for job in joining:
+        self.start_jobs(joining)
+
+    def start_jobs(self, jobs: list[Job]) -> None:
+        """start each joining job and make it active; one that raises fails alone."""
+        for job in jobs:
             try:
                 self.start(job)
                 self.active.append(job)
@@ -274,8 +291,4 @@ class Engine:
             largest = max(reversed(jobs), key=lambda job: job.rows)
             largest.fail(error)
             return
-        for job in jobs:
-            try:
-                self.advance(job, outputs)
-            except Exception as error:
-                job.fail(error)
+        self.advance_jobs(jobs, outputs)

@@ -2,11 +2,12 @@
 
 Every active row has its own slot in one shared KV cache and its own position; a tick feeds each row its last
 token at its position in one `decode_at` pass (rows of different prompt lengths side by side), applies every row's
-own temperature, top-k and top-p to all rows at once (with the distributions the page shows), then each job draws
-its next token from its own generator, exactly as `generate_tokens` does alone. Active
-rows stay packed at the front of the cache, so a tick reads a view, not a copy: a leaving job's rows are filled by
-moving the last rows down. A prompt is read (prefilled) alone when its job joins, and again from its last half
-context when its rows' cache is full, as `generate_tokens` does. On CUDA a tick replays a CUDA graph recorded for the
+own temperature, top-k and top-p to all rows at once (with the distributions the page shows), and draws every
+row's token in one argmax from the noise each job draws from its own generator: the tokens `generate_tokens` draws
+alone. Active rows stay packed at the front of the cache, so a tick reads a view, not a copy: a leaving job's rows
+are filled by moving the last rows down. A prompt is read (prefilled) alone when its job joins (the prompts of jobs
+that join together on every core), and again from its last half context when its rows' cache is full, as
+`generate_tokens` does. On CUDA a tick replays a CUDA graph recorded for the
 next bucketed batch size (1, 2, 4, ...), padding rows being free rows. On the CPU a tick runs `decode_at` traced
 with TorchScript (TracedDecode), unless GENMODELS_TRACED=0; then a tick whose rows all stand at one position (a lone
 job, or jobs that started together) takes the model's plain cached step, which skips the per-row masks.
@@ -19,12 +20,14 @@ from functools import partial
 import torch
 
 from genmodels.fastpath import FAST_PATH, StaticCall
-from genmodels.serving.engine import Engine, Job, core_helpers, on_every_core, row_parts, splits
+from genmodels.serving.engine import Engine, Job, core_helpers, each_on_a_core, on_every_core, row_parts, splits
 from genmodels.text.gpt import KVCache
-from genmodels.text.sampling import Guidance, TokenStep, check_settings, prompt_rows
+from genmodels.text.sampling import Guidance, TokenStep, check_settings, first_argmax, prompt_rows
 
 
 TRACED_ENV = "GENMODELS_TRACED"  # "0": a CPU tick runs the model's eager step
+NOISE_ELSEWHERE = 8192  # a shared tick's noise is drawn on another core from this many values (a text tick's
+# vocabulary), where drawing outweighs handing it over; a pixel tick's few gray levels are drawn here
 
 
 class TracedDecode(torch.nn.Module):
@@ -55,6 +58,7 @@ class TokenJob:
     pending: torch.Tensor | None = None  # (B, V) logits from a prefill, to draw the next token from
     last: list[int] | None = None  # each row's last drawn token, fed at the next tick
     guidance: Guidance | None = None  # guided: the job's second half of rows are its drawn rows' twins
+    read: tuple | Exception | None = None  # its prompt read ahead of `start` (a scratch cache and logits), or why not
 
 
 def bucket(rows: int) -> int:
@@ -94,11 +98,16 @@ class TokenEngine(Engine):
     def reset(self) -> None:
         self.owners.clear()
 
-    def prefill(self, job: Job) -> None:
-        """Read the job's history into its rows' cache; its next token is drawn from the logits this leaves."""
-        state: TokenJob = job.state
+    def read_prompt(self, job: Job) -> tuple[KVCache, torch.Tensor]:
+        """The job's history read into a scratch cache of its own, and the logits after it (B, V)."""
         scratch = KVCache(self.config, job.rows, self.device, self.dtype)
-        logits = self.model(state.history, scratch)[:, -1]  # (B, V)
+        return scratch, self.model(job.state.history, scratch)[:, -1]
+
+    def prefill(self, job: Job, read: tuple[KVCache, torch.Tensor] | None = None) -> None:
+        """Store the job's history, read now or beforehand, in its rows' cache; its next token is drawn from the
+        logits this leaves."""
+        state: TokenJob = job.state
+        scratch, logits = read or self.read_prompt(job)
         slots = torch.tensor(job.slots, device=self.device)
         length = state.history.shape[1]
         self.pool.keys[:, slots, :, :length] = scratch.keys[:, :, :, :length]
@@ -110,13 +119,31 @@ class TokenEngine(Engine):
             self.pool.condition[slots] = scratch.condition
         state.position, state.pending = length, logits
 
+    def start_jobs(self, jobs: list[Job]) -> None:
+        """Engine's start_jobs, the prompts of jobs that join together read beforehand, one run of jobs per core:
+        reading writes only a job's own scratch cache, and `start` stores it in the shared one."""
+        if len(jobs) > 1:
+            each_on_a_core(self.helpers, self.read_prompts, [(jobs[part],) for part in row_parts(len(jobs))])
+        super().start_jobs(jobs)
+
+    @torch.inference_mode()
+    def read_prompts(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            try:
+                job.state.read = self.read_prompt(job)
+            except Exception as error:  # raised again when the job starts, to fail it alone
+                job.state.read = error
+
     def start(self, job: Job) -> None:
         check_settings(job.state.temperature, job.state.top_k, job.state.top_p)  # a bad value fails this job alone
         first = len(self.owners)
         job.slots = list(range(first, first + job.rows))
         self.owners.extend((job, i) for i in range(job.rows))
+        read, job.state.read = job.state.read, None
+        if isinstance(read, Exception):
+            raise read
         with torch.inference_mode():
-            self.prefill(job)
+            self.prefill(job, read)
 
     def release(self, job: Job) -> None:
         """Free the job's rows, moving the last rows in use into the holes so the rows in use stay packed."""
@@ -137,9 +164,10 @@ class TokenEngine(Engine):
         job.slots = []
 
     def forward(self, jobs: list[Job]) -> TokenStep:
-        """The tick's distributions over every row in use, computed at once with each row's own settings: the
-        model's logits for each row's last token at its position, or a prefill's logits where a job just read its
-        prompt (its rows are then fed a dummy token at a slot that is rewritten before it is read)."""
+        """The tick's step over every row in use, with each row's own settings (its distributions are computed in
+        advance_jobs): the model's logits for each row's last token at its position, or a prefill's logits where a
+        job just read its prompt (its rows are then fed a dummy token at a slot that is rewritten before it is
+        read)."""
         with torch.inference_mode():
             pending = [job.state.pending for job in jobs if job.state.pending is not None]
             if len(pending) == len(jobs):  # the model's output width: a pixel model's is its gray levels
@@ -160,7 +188,7 @@ class TokenEngine(Engine):
             # p = 1) as they do for a request alone
             per_row = {name: values[0] if len(set(values)) == 1 else torch.tensor(values, device=self.device)
                        for name, values in settings.items()}
-            return TokenStep(-1, logits, **per_row).compute_all()
+            return TokenStep(-1, logits, **per_row)
 
     def step_logits(self, shared: bool = False) -> torch.Tensor:
         """Logits (rows in use, V) for every row's last token at its position; `shared`: the tick steps two or more
@@ -219,6 +247,38 @@ class TokenEngine(Engine):
             self.graphs[size] = StaticCall(step, padded_tokens, padded_slots)
         return self.graphs[size](padded_tokens, padded_slots)[:rows, 0]  # (rows, V)
 
+    def advance_jobs(self, jobs: list[Job], tick: TokenStep) -> None:
+        """A shared tick draws every row's token at once: the jobs' noise on another core while this one computes
+        the distributions (one long operation per job, which leaves Python's lock free), then one argmax."""
+        if tick.index == -1:
+            with torch.inference_mode():
+                if tick.logits.numel() >= NOISE_ELSEWHERE:
+                    drawing = self.helpers.submit(self.noise, jobs, tick.logits)
+                    tick.compute_all()
+                    noise, failed = drawing.result()
+                else:
+                    noise, failed = self.noise(jobs, tick.logits)
+                tick.token = first_argmax(tick.probs / noise)  # (rows,)
+            for job, error in failed:
+                job.fail(error)
+            jobs = [job for job in jobs if not job.done]
+        super().advance_jobs(jobs, tick)
+
+    @torch.inference_mode()
+    def noise(self, jobs: list[Job], logits: torch.Tensor) -> tuple[torch.Tensor, list[tuple[Job, Exception]]]:
+        """The noise (rows, V) each job's TokenStep.draw would draw for its rows alone, from its own generator (the
+        same numbers), and 1 where a job is greedy (it draws none: its rows' one survivor wins); the jobs whose
+        generator failed, with why."""
+        noise, failed = torch.ones_like(logits), []
+        for job in jobs:
+            if job.state.temperature != 0:
+                rows = drawn_rows(job)
+                try:
+                    noise[rows] = torch.empty_like(noise[rows]).exponential_(generator=job.state.generator)
+                except Exception as error:
+                    failed.append((job, error))
+        return noise, failed
+
     def advance(self, job: Job, tick: TokenStep) -> None:
         state: TokenJob = job.state
         if state.pending is not None:
@@ -227,10 +287,9 @@ class TokenEngine(Engine):
             state.position += 1
         with torch.inference_mode():
             if tick.index == state.index:  # the job ticked alone: forward made the tick's step its own
-                step = tick
-            else:  # a whole tick's step (index -1): this job's rows of it, with their distributions
+                step = tick.draw(state.generator)
+            else:  # a shared tick's step (index -1): this job's rows of it, with their distributions and tokens
                 step = tick.rows(drawn_rows(job), state.index, state.temperature, state.top_k, state.top_p)
-            step.draw(state.generator)
             job.emit(step)
             state.index += 1
             fed = step.token.repeat(job.rows // len(step.token))  # (rows,) a guided row's twin reads its token
