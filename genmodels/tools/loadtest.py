@@ -13,6 +13,7 @@ import os
 import platform
 import random
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -85,15 +86,21 @@ def endpoint_mix(rng: random.Random) -> list[tuple[float, str, dict]]:
 def connected(url: str, users: int, timeout: float = 120) -> list:
     """One gradio_client session per student, opened all at once, as a class loads the page before its first click.
     A session's set-up (the app's config and API description, fetched and parsed in this process) is no request's
-    latency, yet inside the first timed call it was counted as one (docs/performance.md)."""
+    latency, yet inside the first timed call it was counted as one (docs/performance.md).
+
+    Every session shares one TLS context: given none, httpx builds one for each request (gradio_client opens a
+    client per call and per stream), loading the certificate bundle each time, and that was a third of this
+    process's CPU, taken from the app it measures on the same machine (docs/performance.md)."""
+    import certifi
     from gradio_client import Client
 
     deadline = time.monotonic() + timeout
+    tls = ssl.create_default_context(cafile=certifi.where())  # what httpx builds, with certificates checked
 
     def connect(_):
         while time.monotonic() < deadline:
             try:
-                return Client(url, verbose=False)
+                return Client(url, verbose=False, ssl_verify=tls)  # handed on to httpx as its `verify`
             except Exception:  # noqa: BLE001 - a busy server can time out a page load: try again until the deadline
                 time.sleep(1)
         return None
