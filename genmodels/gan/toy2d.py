@@ -143,8 +143,8 @@ class ToyGAN:
         self.D = nn.Sequential(mlp([2, *hidden, 1], lambda: nn.LeakyReLU(0.2), init),  # x (B, 2) -> logit (B,)
                                nn.Flatten(0))  # LeakyReLU(0.2) in D as in DCGAN (Radford et al. 2016)
         self.rng = make_generator(int(torch.randint(2**62, (), generator=init)))  # all training draws
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999))
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999), fused=True)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999), fused=True)
         self.real = dist.sample(N_POINTS, init)  # (N_POINTS, 2)
         self.z = torch.randn(N_POINTS, s.latent_dim, generator=init)  # (N_POINTS, latent_dim)
         self.distance_floor = distance_floor(dist, self.real, init)  # what a perfect generator would score

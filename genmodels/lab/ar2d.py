@@ -114,7 +114,7 @@ class ToyAR:
         # every distribution over the cells, and one-hot inputs let the network learn any table of them.
         self.net = mlp([bins + 1, *[s.hidden] * s.depth, bins], nn.ReLU, init)  # (B, bins + 1) -> logits (B, bins)
         self.rng = make_generator(int(torch.randint(2**62, (), generator=init)))  # all training draws
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=s.lr)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=s.lr, fused=True)
         self.prefixes = torch.eye(bins + 1)  # (bins + 1, bins + 1) row 0 is BOS, row 1 + i is x-bin i
         xmin, xmax, ymin, ymax = self.data.extent
         self.edges_x = torch.linspace(xmin, xmax, bins + 1, dtype=torch.float64)  # (bins + 1,)

@@ -151,7 +151,7 @@ class ToyDiffusion:
         init = make_generator(s.seed)  # weights, the training seed, then the fixed draws, in this order
         self.net = NoisePredictor(self.schedule, s.hidden, s.depth, init)
         self.rng = make_generator(int(torch.randint(2**62, (), generator=init)))  # all training draws
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=s.lr)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=s.lr, fused=True)
         self.ema = copy.deepcopy(self.net).requires_grad_(False)  # steadier samples than the noisy latest weights
         self.real = self.data.sample(N_POINTS, init)  # (N_POINTS, 2)
         self.noise = torch.randn(N_POINTS, 2, generator=init)  # (N_POINTS, 2) x_T of every snapshot's samples
