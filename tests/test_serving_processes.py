@@ -1,6 +1,7 @@
 """The worker processes behind the live trainings: same runs as here, items as they come, turns, stops and crashes."""
 import itertools
 import os
+import pickle
 import threading
 import time
 
@@ -44,6 +45,26 @@ def test_a_run_trained_in_a_worker_is_the_run_trained_here(one_thread, train, bu
     here, there = trained(train, build, False), trained(train, build, True)
     assert len(here) == len(there) == 4  # a redraw every 50 steps, the last with the speed figure
     assert here == there
+
+
+def test_a_pickled_message_keeps_its_tensors_and_their_sharing():
+    """Tensors go through NumPy and come back equal, writable and with their requires_grad; a Parameter shared by a
+    module and its optimizer is still one object; what NumPy cannot hold (bfloat16) goes torch's own way."""
+    net = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(net.parameters(), fused=True)
+    net(torch.randn(4, 3)).sum().backward()
+    optimizer.step()
+    leaf = torch.randn(5, requires_grad=True)
+    view = torch.arange(12.0).view(3, 4).t()  # not contiguous
+    half = torch.randn(3).bfloat16()
+    message = {"net": net, "optimizer": optimizer, "leaf": leaf, "view": view, "half": half}
+    back = pickle.loads(processes._pickled(message))
+    assert back["optimizer"].param_groups[0]["params"][0] is back["net"].weight
+    assert torch.equal(back["optimizer"].state[back["net"].weight]["exp_avg"], optimizer.state[net.weight]["exp_avg"])
+    assert torch.equal(back["leaf"], leaf) and back["leaf"].requires_grad and back["leaf"].is_leaf
+    assert torch.equal(back["view"], view) and torch.equal(back["half"], half)
+    back["view"].add_(1)  # an unpickled NumPy buffer is read-only: the tensor must own a writable copy
+    assert torch.equal(back["view"], view + 1)
 
 
 def test_batching_off_runs_the_call_here_and_on_runs_it_in_a_worker():

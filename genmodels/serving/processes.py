@@ -10,6 +10,8 @@ message and is started again for the next. With batching off (GENMODELS_BATCHING
 runs here, as before.
 """
 import atexit
+import copyreg
+import io
 import itertools
 import os
 import pickle
@@ -43,7 +45,28 @@ def _send(connection: Connection, message: tuple) -> None:
 
 
 def _pickled(value) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    """`value` pickled with its CPU tensors as NumPy arrays (a lab's update is megabytes of weights and Adam state):
+    torch's own reduction writes each storage through torch.save, many times slower both ways, and the server
+    unpickles holding Python's lock (docs/performance.md)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    # looked up by exact type: a Parameter reduces itself, and its data, a plain tensor, comes here
+    pickler.dispatch_table = copyreg.dispatch_table | {torch.Tensor: _tensor_as_array}
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _tensor_as_array(tensor: torch.Tensor) -> tuple:
+    """A plain CPU tensor's reduction through NumPy; any other (bfloat16, on a GPU) is reduced torch's own way."""
+    try:
+        array = tensor.detach().numpy()
+    except (TypeError, RuntimeError):
+        return tensor.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+    return _tensor_from_array, (array, tensor.requires_grad)
+
+
+def _tensor_from_array(array, requires_grad: bool) -> torch.Tensor:
+    return torch.from_numpy(array.copy()).requires_grad_(requires_grad)  # a copy: an unpickled array is read-only
 
 
 def _items(payload: bytes) -> Iterator:
