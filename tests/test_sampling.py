@@ -7,6 +7,7 @@ import pytest
 import torch
 from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
+from genmodels.text import sampling
 from genmodels.text.gpt import GPT, GPTConfig
 from genmodels.text.sampling import (
     adjust_logits,
@@ -375,7 +376,9 @@ def test_token_surprisals_short_text_equals_brute_force():
     torch.testing.assert_close(got.double(), torch.tensor(expected, dtype=torch.float64), atol=1e-4, rtol=1e-5)
 
 
-def test_token_surprisals_long_text_uses_windows_with_half_a_context_of_history():
+@pytest.mark.parametrize("scored_logits", [1, sampling.SCORED_LOGITS], ids=["a-window-a-pass", "windows-batched"])
+def test_token_surprisals_long_text_uses_windows_with_half_a_context_of_history(scored_logits, monkeypatch):
+    monkeypatch.setattr(sampling, "SCORED_LOGITS", scored_logits)
     block = 16
     model = tiny_gpt(8, block_size=block)
     generator = torch.Generator().manual_seed(0)

@@ -16,6 +16,7 @@ from genmodels.text.gpt import GPT
 
 
 NUCLEUS_GUESS = 256  # top-p first looks among this many most likely tokens, and sorts all only if they fall short
+SCORED_LOGITS = 1 << 22  # the logits one batch of scoring windows may hold (16 MB of float32)
 SMALLEST_NORMAL = torch.finfo(torch.float32).tiny  # the entropy's log reads p = 0 as this: 0 log 0 = 0, not nan
 
 
@@ -301,23 +302,41 @@ def next_token_logits(model: GPT, ids: list[int]) -> torch.Tensor:
     return model(idx)[0, -1]
 
 
+def scoring_windows(tokens: int, block: int) -> list[tuple[int, int, int]]:
+    """The windows that score `tokens` tokens with a `block`-token context, as (begin, end, first): inputs
+    stream[begin:end] predict stream[begin + 1:end + 1], and those from `first` on are scored (a later window re-reads
+    half a context of history)."""
+    windows, scored = [], 0
+    while scored < tokens:
+        begin = scored - block // 2 if scored else 0
+        end = min(tokens, begin + block)
+        windows.append((begin, end, scored))
+        scored = end
+    return windows
+
+
 @torch.inference_mode()
 def token_surprisals(model: GPT, ids: list[int], start_id: int) -> torch.Tensor:
     """-log2 P(token | everything before it) for each of `ids` (N,), the first conditioned on `start_id`.
 
-    Texts longer than the context are scored in windows that each keep half a context of history.
+    Texts longer than the context are scored in windows that each keep half a context of history; windows of one
+    length are read in batches of at most SCORED_LOGITS logits, since a small model's pass over one window costs
+    nearly what a pass over many does.
     """
     device = next(model.parameters()).device
     block = model.config.block_size
     stream = torch.tensor([start_id] + list(ids), dtype=torch.long, device=device)
     surprisal = torch.empty(len(ids), device=device)
-    scored, stride = 0, block // 2
-    while scored < len(ids):
-        begin = scored - stride if scored else 0  # later windows re-read `stride` tokens of history
-        end = min(len(stream) - 1, begin + block)  # inputs stream[begin:end] predict stream[begin+1:end+1]
-        logits = model(stream[begin:end][None])[0]  # (T, V)
-        logp = logits.float().log_softmax(-1).gather(-1, stream[begin + 1:end + 1, None])[:, 0]  # (T,)
-        new = slice(scored - begin, end - begin)
-        surprisal[scored:end] = -logp[new] / math.log(2)
-        scored = end
+    by_length: dict[int, list] = {}
+    for window in scoring_windows(len(ids), block):
+        by_length.setdefault(window[1] - window[0], []).append(window)
+    per_batch = max(1, SCORED_LOGITS // (block * model.config.vocab_size))
+    for length, windows in by_length.items():
+        for first_window in range(0, len(windows), per_batch):
+            batch = windows[first_window:first_window + per_batch]
+            inputs = torch.stack([stream[begin:end] for begin, end, _ in batch])  # (B, length)
+            targets = torch.stack([stream[begin + 1:end + 1] for begin, end, _ in batch])  # (B, length)
+            logp = model(inputs).float().log_softmax(-1).gather(-1, targets[..., None])[..., 0]  # (B, length)
+            for row, (begin, end, first) in enumerate(batch):
+                surprisal[first:end] = -logp[row, first - begin:] / math.log(2)
     return surprisal.cpu()
