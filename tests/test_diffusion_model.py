@@ -178,6 +178,7 @@ def test_checkpoint_round_trip_gives_identical_eps(models, tokenizer, tmp_path, 
     tokenizer.save(str(tmp_path / "tokenizer.json"))
     monkeypatch.setenv("GENMODELS_DEVICE", "cpu")
     dm = load_diffusion_model(tmp_path)
+    unet = unet.to(memory_format=torch.channels_last)  # as the app loads it on the CPU
     x, t = torch.randn(4, 1, 28, 28), torch.tensor([0, 10, 500, 999])
     with torch.no_grad():
         before = unet(x, t, encode_prompts(text, tokenizer, PROMPTS, "cpu"))

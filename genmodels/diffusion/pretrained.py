@@ -37,6 +37,8 @@ def _load(asset_dir: Path) -> DiffusionModel:
     if device.type == "cuda":  # TF32 convolutions pick other roundings at other batch sizes, which guidance and the
         torch.backends.cudnn.allow_tf32 = False  # sampler magnify: a request would not get the same images batched
     unet, record = load_checkpoint(UNet, UNetConfig, asset_dir / "unet", REMAKE, device=device)
+    if device.type == "cpu":  # oneDNN's convolutions run faster on channels-last weights, at every batch size
+        unet = unet.to(memory_format=torch.channels_last)
     text_encoder, _ = load_checkpoint(TextEncoder, TextEncoderConfig, asset_dir / "text_encoder", REMAKE, device=device)
     tokenizer = load_tokenizer(asset_dir / "tokenizer.json", REMAKE)
     schedule = SCHEDULES[record["meta"]["schedule"]](record["meta"]["T"])
