@@ -116,22 +116,39 @@ def test_one_traced_decode_step_fits_every_row_count_and_cache_length(pixels):
 
 @pytest.mark.parametrize("rows", [8, 11])
 def test_a_shared_traced_step_split_across_the_cores_gives_the_whole_steps_logits_and_cache(rows, monkeypatch):
-    """A shared tick of many rows runs in one part per core on the engine's helper threads: the same logits and the
-    same cache writes as one pass over every row."""
+    """A shared tick of many rows runs in one part per core on the engine's helper threads, each part attending as
+    far as its own furthest row: the logits and cache writes of one pass over every row, to float rounding."""
     monkeypatch.setattr(engine_module, "CORES", 2)  # split even on a one-core machine
     torch.manual_seed(3)
     model = PixelTransformer(PixelConfig(levels=4, n_layer=2, n_head=2, n_embd=16, block_size=24)).eval()
     engine = TokenEngine(model, model.gpt.config, capacity=12, name="split-test")
     engine.pool.keys.normal_(), engine.pool.values.normal_()
     engine.pool.condition = torch.randn(12, 1, 16)
-    tokens, slots = torch.randint(0, 4, (rows, 1)), torch.randint(0, 24, (rows,))
+    tokens, slots = torch.randint(0, 4, (rows, 1)), torch.randint(0, 24, (rows,)).sort(descending=True).values
     start = (engine.pool.keys.clone(), engine.pool.values.clone())
     whole = engine.traced_step(tokens, slots)  # also records the trace
     written = (engine.pool.keys.clone(), engine.pool.values.clone())
     engine.pool.keys.copy_(start[0]), engine.pool.values.copy_(start[1])
     split = engine.traced_step(tokens, slots, shared=True)
-    assert torch.equal(split, whole)
-    assert torch.equal(engine.pool.keys, written[0]) and torch.equal(engine.pool.values, written[1])
+    torch.testing.assert_close(split, whole, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(engine.pool.keys, written[0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(engine.pool.values, written[1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("reach", [[700, 650, 600, 120, 90, 40, 10, 5], [300] * 8, [5, 783, 2, 9, 400, 401],
+                                   [783, 0], [50] * 3 + [780] + [50] * 12])
+def test_a_tick_is_cut_where_the_parts_read_about_as_much(reach, monkeypatch):
+    """Two cores: the runs cover every row in order, and the larger run's reading (rows x furthest reach) is the
+    least that any cut in two gives."""
+    monkeypatch.setattr(engine_module, "CORES", 2)
+    runs = engine_module.runs_reading_alike(reach)
+    assert len(runs) <= 2 and runs[0].start == 0 and runs[-1].stop == len(reach)
+    assert all(a.stop == b.start for a, b in zip(runs, runs[1:]))
+
+    def reads(rows):
+        return len(reach[rows]) * (max(reach[rows]) + 1)
+    best = min(max(reads(slice(0, k)), reads(slice(k, None))) for k in range(1, len(reach)))
+    assert max(reads(run) for run in runs) == min(best, reads(slice(None)))
 
 
 def test_token_engine_keeps_each_rows_class_condition():

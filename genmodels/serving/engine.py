@@ -49,6 +49,31 @@ def row_parts(rows: int) -> list[slice]:
     return [slice(start, start + size) for start in range(0, rows, size)]
 
 
+def runs_reading_alike(reach: list[int]) -> list[slice]:
+    """Rows cut into at most one run per core, in row order, so that the runs read about as much: a run reads its
+    rows times its furthest row's reach (every row attends as far as the furthest of its run). The least budget that
+    greedy runs meet, found by bisection."""
+    low, high = max(reach) + 1, len(reach) * (max(reach) + 1)
+    while low < high:
+        budget = (low + high) // 2
+        if len(greedy_runs(reach, budget)) <= CORES:
+            high = budget
+        else:
+            low = budget + 1
+    return greedy_runs(reach, low)
+
+
+def greedy_runs(reach: list[int], budget: int) -> list[slice]:
+    """Runs of rows, each as long as its reads (rows x (furthest reach + 1)) stay within `budget`."""
+    runs, start, furthest = [], 0, -1
+    for row, far in enumerate(reach):
+        if row > start and (row + 1 - start) * (max(furthest, far) + 1) > budget:
+            runs.append(slice(start, row))
+            start, furthest = row, -1
+        furthest = max(furthest, far)
+    return runs + [slice(start, len(reach))]
+
+
 def each_on_a_core(helpers: ThreadPoolExecutor, run, parts: list[tuple]) -> list:
     """run(*part) for each part, the first on this thread and the others on `helpers`; the results in part order."""
     pending = [helpers.submit(run, *part) for part in parts[1:]]

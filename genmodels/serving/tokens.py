@@ -20,7 +20,8 @@ from functools import partial
 import torch
 
 from genmodels.fastpath import FAST_PATH, StaticCall
-from genmodels.serving.engine import Engine, Job, core_helpers, each_on_a_core, on_every_core, row_parts, splits
+from genmodels.serving.engine import (Engine, Job, core_helpers, each_on_a_core, on_every_core, row_parts,
+                                      runs_reading_alike, splits)
 from genmodels.text.gpt import KVCache
 from genmodels.text.sampling import Guidance, TokenStep, check_settings, first_argmax, prompt_rows
 
@@ -216,11 +217,13 @@ class TokenEngine(Engine):
     def traced_step(self, tokens: torch.Tensor, slots: torch.Tensor, shared: bool = False) -> torch.Tensor:
         """Logits (rows, V) from the traced decode step. A shared tick of many rows is split into one part per core,
         each on its own thread (the caller's and the engine's helpers), as the U-Net's is: the server gives each
-        request one torch thread, so one pass would use one core while every job in it waits."""
-        length = int(slots.max()) + 1  # every part reads this many slots, so its rows get the whole pass's numbers
+        request one torch thread, so one pass would use one core while every job in it waits. A part attends as far
+        as its furthest row (a pixel image's keys and values are most of a tick's reading), and the parts are cut
+        to read about as much."""
         if self.traced is None or not shared or not splits(len(tokens)):
-            return self.traced_part(0, tokens, slots, length)
-        parts = [(rows.start, tokens[rows], slots[rows], length) for rows in row_parts(len(tokens))]
+            return self.traced_part(0, tokens, slots, int(slots.max()) + 1)
+        reach = slots.tolist()
+        parts = [(rows.start, tokens[rows], slots[rows], max(reach[rows]) + 1) for rows in runs_reading_alike(reach)]
         return on_every_core(self.helpers, self.traced_part, parts)
 
     @torch.inference_mode()
